@@ -1,0 +1,14 @@
+"""Backend-specific loops, and nothing else.
+
+Every kernel module exposes the same functions with the same signatures:
+
+* ``im2col(x, kernel, stride, pads) -> col``                        col: (C*KH*KW, N*OH*OW)
+* ``col2im(col, x_shape, kernel, stride, pads) -> x``               the adjoint of im2col
+* ``maxpool_forward(x, pool, stride, pads) -> (y, argmax)``
+* ``maxpool_backward(dy, argmax, x_shape, pool, stride, pads) -> dx``
+
+``kernel``/``pool`` and ``stride`` are ``(height, width)`` pairs; ``pads`` is
+``(top, bottom, left, right)``. Layers never import a kernel module directly: they ask
+``scratch_ae.backend.kernels(xp)``, which picks :mod:`.numpy_kernels` (the readable reference),
+:mod:`.numba_kernels` or :mod:`.cupy_kernels`.
+"""

@@ -1,0 +1,155 @@
+"""Readable NumPy kernels: im2col / col2im and max pooling.
+
+This module is the reference. :mod:`scratch_ae.kernels.numba_kernels` has the same functions with
+the same signatures and is tested element by element against this one.
+
+Notation (used by every conv and pooling docstring in this package)::
+
+    N          batch size
+    C          channels of the input
+    H, W       input height and width
+    KH, KW     kernel (or pooling window) height and width
+    SH, SW     strides
+    pt, pb     zero rows added at the top and bottom   (pads = (pt, pb, pl, pr))
+    pl, pr     zero columns added at the left and right
+    OH, OW     output height and width:  OH = (H + pt + pb - KH) // SH + 1, same for OW
+
+Column layout
+-------------
+``im2col`` turns a batch of images into one matrix so that a whole convolution becomes ONE
+matrix product::
+
+    col.shape == (C * KH * KW, N * OH * OW)
+    col[(c * KH + i) * KW + j,  (n * OH + oh) * OW + ow] = xpad[n, c, oh * SH + i, ow * SW + j]
+
+where ``xpad`` is ``x`` with the zero padding added. A row is one (channel, kernel offset); a
+column is one output position of one image. With the weight reshaped to ``(OC, C*KH*KW)``, the
+convolution is ``W2 @ col`` of shape ``(OC, N*OH*OW)``. Rows of ``col`` are long and
+contiguous (N*OH*OW elements), which suits both BLAS and the parallel Numba loops.
+
+``col2im`` is the adjoint (transpose) of ``im2col``: every entry of ``col`` is ADDED back to the
+pixel it was copied from, so overlapping windows sum, and padding positions are dropped.
+
+Every buffer is allocated with the input's dtype: float32 stays float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# --------------------------------------------------------------------------------------------
+# shape helpers (shared with the Numba module and the layers)
+
+
+def output_size(size: int, k: int, s: int, pad_before: int, pad_after: int) -> int:
+    """Number of window positions along one axis: ``(size + pads - k) // s + 1``."""
+    out = (size + pad_before + pad_after - k) // s + 1
+    if out < 1:
+        raise ValueError(
+            f"window of size {k} (padding {pad_before}+{pad_after}) does not fit in an input of "
+            f"size {size}"
+        )
+    return out
+
+
+def output_hw(x_shape, kernel, stride, pads) -> tuple[int, int]:
+    """``(OH, OW)`` for an input of shape ``(N, C, H, W)``."""
+    _, _, h, w = x_shape
+    (kh, kw), (sh, sw), (pt, pb, pl, pr) = kernel, stride, pads
+    return output_size(h, kh, sh, pt, pb), output_size(w, kw, sw, pl, pr)
+
+
+# --------------------------------------------------------------------------------------------
+# im2col / col2im
+
+
+def im2col(x, kernel, stride, pads):
+    """Unfold every KH x KW window of ``x`` into a column.
+
+    x      : array of shape (N, C, H, W)
+    kernel : (KH, KW);  stride : (SH, SW);  pads : (pt, pb, pl, pr)
+    returns: array of shape (C*KH*KW, N*OH*OW), dtype of ``x`` (layout in the module docstring)
+    """
+    n, c, _, _ = x.shape
+    (kh, kw), (sh, sw), (pt, pb, pl, pr) = kernel, stride, pads
+    oh, ow = output_hw(x.shape, kernel, stride, pads)
+    xpad = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))  # np.pad keeps the dtype
+    col = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    # One strided slice per kernel offset (i, j): it picks that offset's pixel from every window
+    # at once, so the Python loop runs only KH*KW times.
+    for i in range(kh):
+        for j in range(kw):
+            patch = xpad[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw]  # (N, C, OH, OW)
+            col[:, i, j] = patch.transpose(1, 0, 2, 3)
+    return col.reshape(c * kh * kw, n * oh * ow)
+
+
+def col2im(col, x_shape, kernel, stride, pads):
+    """Fold columns back into images, summing where windows overlap (the adjoint of im2col).
+
+    col     : array of shape (C*KH*KW, N*OH*OW)
+    x_shape : (N, C, H, W) of the image that im2col would have read
+    returns : array of shape (N, C, H, W), dtype of ``col``
+    """
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (pt, pb, pl, pr) = kernel, stride, pads
+    oh, ow = output_hw(x_shape, kernel, stride, pads)
+    col6 = col.reshape(c, kh, kw, n, oh, ow)
+    xpad = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=col.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            # "+=" rather than "=": with stride < kernel, neighbouring windows share pixels and
+            # each of them contributes to that pixel's gradient.
+            xpad[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += col6[:, i, j].transpose(
+                1, 0, 2, 3
+            )
+    return np.ascontiguousarray(xpad[:, :, pt : pt + h, pl : pl + w])
+
+
+# --------------------------------------------------------------------------------------------
+# max pooling
+
+
+def maxpool_forward(x, pool, stride, pads):
+    """Max over each PH x PW window.
+
+    x      : array of shape (N, C, H, W);  pool : (PH, PW);  stride : (SH, SW)
+    pads   : (pt, pb, pl, pr); padded cells never win (they count as -inf, as in Keras "same")
+    returns: y of shape (N, C, OH, OW), dtype of ``x``, and
+             argmax of shape (N, C, OH, OW), dtype intp: the winner's position inside its
+             window, ``i * PW + j``. Ties go to the FIRST maximum in row-major window order
+             (np.argmax's rule), so the gradient later goes to exactly one input per window.
+    """
+    n, c, _, _ = x.shape
+    (ph, pw), (sh, sw), (pt, pb, pl, pr) = pool, stride, pads
+    oh, ow = output_hw(x.shape, pool, stride, pads)
+    xpad = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=-np.inf)
+    # Gather the windows as (N, C, OH, OW, PH*PW), row-major inside each window.
+    windows = np.empty((n, c, oh, ow, ph * pw), dtype=x.dtype)
+    for i in range(ph):
+        for j in range(pw):
+            windows[..., i * pw + j] = xpad[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw]
+    argmax = np.argmax(windows, axis=-1)
+    y = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]
+    return y, argmax.astype(np.intp, copy=False)
+
+
+def maxpool_backward(dy, argmax, x_shape, pool, stride, pads):
+    """Route each output gradient to the one input that won its window.
+
+    dL/dx[n, c, h, w] = sum over windows containing (h, w) whose argmax is (h, w) of dy[window]
+
+    dy, argmax : arrays of shape (N, C, OH, OW) (argmax from :func:`maxpool_forward`)
+    returns    : dx of shape x_shape = (N, C, H, W), dtype of ``dy``
+    """
+    n, c, h, w = x_shape
+    (ph, pw), (sh, sw), (pt, pb, pl, pr) = pool, stride, pads
+    oh, ow = output_hw(x_shape, pool, stride, pads)
+    dxpad = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=dy.dtype)
+    zero = np.zeros((), dtype=dy.dtype)
+    for i in range(ph):
+        for j in range(pw):
+            # Overlapping windows (stride < pool) may pick the same pixel: hence "+=".
+            won = np.where(argmax == i * pw + j, dy, zero)
+            dxpad[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += won
+    return np.ascontiguousarray(dxpad[:, :, pt : pt + h, pl : pl + w])
