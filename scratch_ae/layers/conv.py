@@ -1,0 +1,291 @@
+"""2-D convolution and transposed convolution on im2col.
+
+Notation::
+
+    N          batch size
+    C, OC      input and output channels
+    H, W       input height and width
+    KH, KW     kernel height and width
+    SH, SW     strides
+    OH, OW     output height and width
+    pads       (pt, pb, pl, pr): zero rows/columns added top, bottom, left, right
+
+How a convolution becomes one matrix product (see :mod:`scratch_ae.kernels.numpy_kernels`)::
+
+    col = im2col(x)                 (C*KH*KW, N*OH*OW)   one column per output position
+    W2  = W.reshape(OC, C*KH*KW)    one row per filter
+    y   = W2 @ col                  (OC, N*OH*OW)  -> reshaped to (N, OC, OH, OW)
+
+Its backward is two more matrix products and the adjoint of im2col, ``col2im``. A transposed
+convolution runs exactly the same pieces in the other order: its forward is a convolution's
+backward and its backward is a convolution's forward (as in DeZero's ``functions_conv.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..kernels.numpy_kernels import output_hw  # pure shape arithmetic, any backend
+from .base import Layer, glorot_uniform
+
+# --------------------------------------------------------------------------------------------
+# geometry helpers (also used by pooling.py)
+
+
+def pair(value, name: str = "value") -> tuple[int, int]:
+    """``3 -> (3, 3)``; ``(3, 1) -> (3, 1)``."""
+    if isinstance(value, (int, np.integer)):
+        value = (value, value)
+    try:
+        a, b = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}") from None
+    if a < 1 or b < 1:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return a, b
+
+
+def same_pads(size: int, k: int, s: int) -> tuple[int, int]:
+    """Keras/TF "same" padding along one axis: the output has ``ceil(size / s)`` positions.
+
+    The total padding is split with the odd one at the END (bottom/right), which is what
+    TensorFlow does -- and what matters for even kernels or strides, where it cannot be split
+    evenly.
+    """
+    out = -(-size // s)
+    total = max((out - 1) * s + k - size, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_pads(padding, hw, kernel, stride) -> tuple[int, int, int, int]:
+    """``(pt, pb, pl, pr)`` from "same", "valid", an int, a pair or an explicit 4-tuple."""
+    (h, w), (kh, kw), (sh, sw) = hw, kernel, stride
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            return 0, 0, 0, 0
+        if mode == "same":
+            return (*same_pads(h, kh, sh), *same_pads(w, kw, sw))
+        raise ValueError(f"padding must be 'same', 'valid' or ints, got {padding!r}")
+    if isinstance(padding, (int, np.integer)):
+        pads = (padding,) * 4
+    elif len(padding) == 2:
+        pads = (padding[0], padding[0], padding[1], padding[1])
+    elif len(padding) == 4:
+        pads = tuple(padding)
+    else:
+        raise ValueError(f"padding must be 'same', 'valid', an int, 2 or 4 ints; got {padding!r}")
+    pads = tuple(int(p) for p in pads)
+    if min(pads) < 0:
+        raise ValueError(f"padding must be non-negative, got {padding!r}")
+    return pads
+
+
+def _check_padding_arg(padding, allowed_ints: bool = True):
+    if isinstance(padding, str) and padding.lower() not in ("same", "valid"):
+        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+    if not isinstance(padding, str) and not allowed_ints:
+        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+    if not isinstance(padding, str):
+        resolve_pads(padding, (1, 1), (1, 1), (1, 1))  # validates the ints now, not at forward
+    return padding.lower() if isinstance(padding, str) else padding
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as in every deep-learning library).
+
+    ``y[n, o, oh, ow] = b[o] + sum_{c,i,j} W[o, c, i, j] * xpad[n, c, oh*SH + i, ow*SW + j]``
+
+    Shapes: x (N, C, H, W), W (OC, C, KH, KW) as in PyTorch, b (OC,), y (N, OC, OH, OW) with
+
+    * ``padding="same"``  (Keras/TF SAME): OH = ceil(H / SH), extra pad at the bottom/right;
+    * ``padding="valid"``: OH = (H - KH) // SH + 1;
+    * ``padding=p`` (int, pair or (pt, pb, pl, pr)): OH = (H + pt + pb - KH) // SH + 1.
+
+    Backward, with ``dy = dL/dy`` reshaped to ``dy2`` (OC, N*OH*OW) and ``col = im2col(x)``::
+
+        dL/dW = dy2 @ col.T                 (OC, C*KH*KW) -> (OC, C, KH, KW)
+        dL/db = sum over n, oh, ow of dy    (OC,)
+        dL/dx = col2im(W2.T @ dy2)          (N, C, H, W)
+
+    i.e. each input pixel collects ``W[o, c, i, j] * dy[n, o, oh, ow]`` from every output
+    position whose window covered it. Weights are glorot-uniform with Keras' fans
+    (fan_in = C*KH*KW, fan_out = OC*KH*KW); biases start at zero.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, kernel_size, stride=1, padding="same",
+                 dtype=np.float32):
+        super().__init__()
+        self.in_ch, self.out_ch = int(in_ch), int(out_ch)
+        self.kernel = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.padding = _check_padding_arg(padding)
+        kh, kw = self.kernel
+        shape = (self.out_ch, self.in_ch, kh, kw)
+        self.add_param("W", glorot_uniform(shape, self.in_ch * kh * kw, self.out_ch * kh * kw,
+                                           dtype))
+        self.add_param("b", backend.to_device(np.zeros(self.out_ch, dtype=dtype)))
+
+    def _pads(self, hw):
+        return resolve_pads(self.padding, hw, self.kernel, self.stride)
+
+    def forward(self, x, training=False):
+        xp = self.check_input(x, ndim=4, features=(self.in_ch, None, None))
+        K = backend.kernels(xp)
+        n = x.shape[0]
+        pads = self._pads(x.shape[2:])
+        oh, ow = output_hw(x.shape, self.kernel, self.stride, pads)
+        col = K.im2col(x, self.kernel, self.stride, pads)
+        y2 = self.params["W"].reshape(self.out_ch, -1) @ col  # (OC, N*OH*OW)
+        # The product comes out channel-major; one copy makes it C-contiguous NCHW so that the
+        # next layer reads it row by row.
+        y = xp.ascontiguousarray(y2.reshape(self.out_ch, n, oh, ow).transpose(1, 0, 2, 3))
+        y += self.params["b"].reshape(1, -1, 1, 1)
+        self.x_shape, self.pads, self.col = x.shape, pads, col
+        return y
+
+    def backward(self, dy):
+        xp = backend.get_array_module(dy, where="Conv2D.backward")
+        K = backend.kernels(xp)
+        W = self.params["W"]
+        dy2 = dy.transpose(1, 0, 2, 3).reshape(self.out_ch, -1)  # a copy: dy is never touched
+        self.grads["W"] += (dy2 @ self.col.T).reshape(W.shape)
+        self.grads["b"] += dy.sum(axis=(0, 2, 3))
+        dcol = W.reshape(self.out_ch, -1).T @ dy2  # (C*KH*KW, N*OH*OW)
+        return K.col2im(dcol, self.x_shape, self.kernel, self.stride, self.pads)
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        if c != self.in_ch:
+            raise ValueError(f"Conv2D expects {self.in_ch} input channels, got {c}")
+        pads = self._pads((h, w))
+        oh, ow = output_hw((1, c, h, w), self.kernel, self.stride, pads)
+        return (self.out_ch, oh, ow)
+
+    def __repr__(self):
+        return (f"Conv2D({self.in_ch}, {self.out_ch}, kernel_size={self.kernel}, "
+                f"stride={self.stride}, padding={self.padding!r})")
+
+
+def transpose_geometry(size: int, k: int, s: int, padding: str, output_padding=None):
+    """Output length and ``(pad_before, pad_after)`` of a transposed convolution along one axis.
+
+    The length follows Keras' ``deconv_output_length``::
+
+        output_padding None, "valid":  size*s + max(k - s, 0)   (= (size-1)*s + k when k >= s)
+        output_padding None, "same":   size*s
+        output_padding p:              (size-1)*s + k - 2*pad + p,  pad = k//2 ("same") or 0
+
+    The pads are those of the forward convolution that maps the output length back to ``size``
+    (TensorFlow's rule), so this layer is exactly that convolution's adjoint.
+    """
+    if output_padding is None:
+        out = size * s + max(k - s, 0) if padding == "valid" else size * s
+    else:
+        pad = k // 2 if padding == "same" else 0
+        out = (size - 1) * s + k - 2 * pad + int(output_padding)
+    before, after = same_pads(out, k, s) if padding == "same" else (0, 0)
+    if out < 1 or (out + before + after - k) // s + 1 != size:
+        raise ValueError(
+            f"Conv2DTranspose: kernel {k}, stride {s}, padding {padding!r}, output_padding "
+            f"{output_padding!r} gives output length {out}, which a convolution does not map "
+            f"back to the input length {size} (Keras requires output_padding < stride)"
+        )
+    return out, (before, after)
+
+
+class Conv2DTranspose(Layer):
+    """Transposed convolution ("deconvolution"): the adjoint of :class:`Conv2D`.
+
+    Each input pixel ``x[n, c, h, w]`` stamps the kernel ``W[c, :, :, :]``, scaled by its value,
+    onto the output at ``(h*SH - pt, w*SW - pl)``; overlapping stamps add up::
+
+        y = col2im(W2.T @ x2) + b      x2 = x as (C, N*H*W),  W2 = W.reshape(C, OC*KH*KW)
+
+    Shapes: x (N, C, H, W), W (C, OC, KH, KW) (PyTorch's transposed layout), b (OC,),
+    y (N, OC, OH, OW) with Keras' sizes: "valid": OH = (H-1)*SH + KH (when KH >= SH; H*SH
+    otherwise), "same": OH = H*SH; ``output_padding`` as in Keras (see
+    :func:`transpose_geometry`).
+
+    Backward, with ``dcol = im2col(dy)`` of shape (OC*KH*KW, N*H*W) -- a forward convolution::
+
+        dL/dx = W2 @ dcol               (C, N*H*W) -> (N, C, H, W)
+        dL/dW = x2 @ dcol.T             (C, OC*KH*KW) -> (C, OC, KH, KW)
+        dL/db = sum over n, oh, ow of dy
+
+    With the same weight array, ``<Conv2D(x), y> == <x, Conv2DTranspose(y)>`` (biases zero):
+    this layer is exactly the transpose of a convolution from (OC, OH, OW) to (C, H, W).
+    Weights are glorot-uniform with Keras' fans for a transposed conv (fan_in = OC*KH*KW,
+    fan_out = C*KH*KW; the sum, hence the limit, is symmetric anyway); biases start at zero.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, kernel_size, stride=1, padding="same",
+                 output_padding=None, dtype=np.float32):
+        super().__init__()
+        self.in_ch, self.out_ch = int(in_ch), int(out_ch)
+        self.kernel = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.padding = _check_padding_arg(padding, allowed_ints=False)
+        self.output_padding = None if output_padding is None else pair_or_zero(output_padding)
+        kh, kw = self.kernel
+        shape = (self.in_ch, self.out_ch, kh, kw)
+        self.add_param("W", glorot_uniform(shape, self.out_ch * kh * kw, self.in_ch * kh * kw,
+                                           dtype))
+        self.add_param("b", backend.to_device(np.zeros(self.out_ch, dtype=dtype)))
+
+    def _geometry(self, hw):
+        """``(OH, OW)`` and the pads of the convolution this layer is the transpose of."""
+        op = self.output_padding or (None, None)
+        (oh, (pt, pb)), (ow, (pl, pr)) = (
+            transpose_geometry(size, k, s, self.padding, p)
+            for size, k, s, p in zip(hw, self.kernel, self.stride, op, strict=True)
+        )
+        return (oh, ow), (pt, pb, pl, pr)
+
+    def forward(self, x, training=False):
+        xp = self.check_input(x, ndim=4, features=(self.in_ch, None, None))
+        K = backend.kernels(xp)
+        n, _, h, w = x.shape
+        (oh, ow), pads = self._geometry((h, w))
+        x2 = x.transpose(1, 0, 2, 3).reshape(self.in_ch, -1)  # (C, N*H*W)
+        col = self.params["W"].reshape(self.in_ch, -1).T @ x2  # (OC*KH*KW, N*H*W)
+        y = K.col2im(col, (n, self.out_ch, oh, ow), self.kernel, self.stride, pads)
+        y += self.params["b"].reshape(1, -1, 1, 1)
+        self.x2, self.x_shape, self.pads = x2, x.shape, pads
+        return y
+
+    def backward(self, dy):
+        xp = backend.get_array_module(dy, where="Conv2DTranspose.backward")
+        K = backend.kernels(xp)
+        W = self.params["W"]
+        n, c, h, w = self.x_shape
+        dcol = K.im2col(dy, self.kernel, self.stride, self.pads)  # (OC*KH*KW, N*H*W)
+        self.grads["W"] += (self.x2 @ dcol.T).reshape(W.shape)
+        self.grads["b"] += dy.sum(axis=(0, 2, 3))
+        dx2 = W.reshape(self.in_ch, -1) @ dcol  # (C, N*H*W)
+        return xp.ascontiguousarray(dx2.reshape(c, n, h, w).transpose(1, 0, 2, 3))
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        if c != self.in_ch:
+            raise ValueError(f"Conv2DTranspose expects {self.in_ch} input channels, got {c}")
+        (oh, ow), _ = self._geometry((h, w))
+        return (self.out_ch, oh, ow)
+
+    def __repr__(self):
+        return (f"Conv2DTranspose({self.in_ch}, {self.out_ch}, kernel_size={self.kernel}, "
+                f"stride={self.stride}, padding={self.padding!r})")
+
+
+def pair_or_zero(value) -> tuple[int, int]:
+    """Like :func:`pair` but allows zeros (for ``output_padding``)."""
+    if isinstance(value, (int, np.integer)):
+        value = (value, value)
+    a, b = (int(v) for v in value)
+    if a < 0 or b < 0:
+        raise ValueError(f"output_padding must be non-negative, got {value!r}")
+    return a, b
