@@ -177,5 +177,3 @@ class UpSampling2D(Layer):
     def __repr__(self):
         return f"UpSampling2D(factor={self.factor})"
 
-
-__all__ = ["MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "UpSampling2D"]

@@ -1,0 +1,361 @@
+"""Conv and pooling layers: gradient checks, a naive-loop reference, the conv/transposed-conv
+adjoint identity, Keras output sizes, backend parity and Geron's conv autoencoder shapes."""
+
+import numpy as np
+import pytest
+
+from scratch_ae import backend
+from scratch_ae.gradcheck import check_layer
+from scratch_ae.layers.conv import Conv2D, Conv2DTranspose, same_pads
+from scratch_ae.layers.pooling import (
+    AvgPool2D,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    UpSampling2D,
+)
+
+
+def _rand(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def _distinct(shape, seed=0):
+    """Distinct values at least 0.1 apart, so no max-pool tie is within the checker's step."""
+    n = int(np.prod(shape))
+    return (np.random.default_rng(seed).permutation(n) * 0.1 - n * 0.05).reshape(shape)
+
+
+def _randomize(layer, seed=1):
+    """Non-zero biases so that their gradients are checked against something non-trivial."""
+    rng = np.random.default_rng(seed)
+    for name, p in layer.params.items():
+        p[...] = rng.standard_normal(p.shape).astype(p.dtype) * (0.5 if name == "W" else 1.0)
+    return layer
+
+
+# --------------------------------------------------------------------------------------------
+# gradient checks (float64)
+
+CONV_CASES = [
+    # in, out, kernel, stride, padding, x shape
+    (1, 1, 3, 1, "same", (1, 1, 5, 5)),
+    (2, 3, 3, 2, "same", (2, 2, 6, 6)),
+    (2, 3, (3, 2), 2, "same", (2, 2, 5, 7)),
+    (3, 2, 2, 2, "same", (1, 3, 5, 4)),
+    (2, 2, (2, 3), (1, 2), "valid", (2, 2, 6, 7)),
+    (2, 3, 3, 1, 1, (1, 2, 4, 5)),
+    (2, 2, 3, 2, (1, 0, 0, 2), (2, 2, 5, 5)),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv2d_gradients(case):
+    cin, cout, k, s, pad, shape = case
+    layer = _randomize(Conv2D(cin, cout, k, stride=s, padding=pad))
+    assert check_layer(layer, _rand(shape)) < 1e-6
+
+
+TCONV_CASES = [
+    (1, 1, 3, 1, "same", None, (1, 1, 4, 4)),
+    (2, 3, 3, 2, "same", None, (2, 2, 3, 4)),
+    (3, 2, 3, 2, "valid", None, (1, 3, 3, 3)),
+    (2, 2, (2, 3), (2, 1), "valid", None, (2, 2, 3, 4)),
+    (2, 2, 2, 2, "same", None, (2, 2, 3, 3)),
+    (2, 2, 1, 3, "valid", None, (1, 2, 2, 3)),  # kernel < stride: Keras gives in*s
+    (2, 3, 3, 2, "same", 1, (1, 2, 3, 3)),
+    (2, 2, 3, 2, "valid", (1, 0), (1, 2, 3, 3)),
+]
+
+
+@pytest.mark.parametrize("case", TCONV_CASES)
+def test_conv2d_transpose_gradients(case):
+    cin, cout, k, s, pad, op, shape = case
+    layer = _randomize(Conv2DTranspose(cin, cout, k, stride=s, padding=pad, output_padding=op))
+    assert check_layer(layer, _rand(shape)) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "pool, stride, pad, shape",
+    [
+        (2, None, "valid", (2, 2, 4, 4)),
+        (2, None, "valid", (1, 3, 7, 5)),  # remainder row and column dropped
+        (3, 2, "same", (2, 2, 5, 6)),  # overlapping windows
+        (2, None, "same", (1, 2, 5, 5)),
+        ((2, 3), (1, 2), "valid", (2, 1, 4, 7)),
+    ],
+)
+def test_maxpool_gradients(pool, stride, pad, shape):
+    assert check_layer(MaxPool2D(pool, stride, pad), _distinct(shape)) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "pool, stride, pad, shape",
+    [
+        (2, None, "valid", (2, 2, 4, 4)),
+        (2, None, "valid", (1, 3, 7, 5)),
+        (3, 2, "same", (2, 2, 5, 6)),
+        ((2, 3), (1, 2), "same", (2, 1, 4, 7)),
+    ],
+)
+def test_avgpool_gradients(pool, stride, pad, shape):
+    assert check_layer(AvgPool2D(pool, stride, pad), _rand(shape)) < 1e-6
+
+
+def test_global_avgpool_gradients():
+    assert check_layer(GlobalAvgPool2D(), _rand((2, 3, 4, 5))) < 1e-6
+
+
+@pytest.mark.parametrize("factor, shape", [(2, (2, 3, 3, 4)), ((1, 3), (1, 2, 2, 3))])
+def test_upsampling_gradients(factor, shape):
+    assert check_layer(UpSampling2D(factor), _rand(shape)) < 1e-6
+
+
+# --------------------------------------------------------------------------------------------
+# forward values
+
+
+def _naive_conv(x, W, b, stride, pads):
+    sh, sw = stride
+    pt, pb, pl, pr = pads
+    xpad = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    n, _, hp, wp = xpad.shape
+    oc, _, kh, kw = W.shape
+    oh, ow = (hp - kh) // sh + 1, (wp - kw) // sw + 1
+    y = np.zeros((n, oc, oh, ow))
+    for ni in range(n):
+        for o in range(oc):
+            for r in range(oh):
+                for q in range(ow):
+                    for c in range(x.shape[1]):
+                        for i in range(kh):
+                            for j in range(kw):
+                                y[ni, o, r, q] += W[o, c, i, j] * xpad[ni, c, r * sh + i, q * sw + j]
+                    y[ni, o, r, q] += b[o]
+    return y
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_conv2d_forward_matches_naive_loops(seed):
+    rng = np.random.default_rng(seed)
+    n, cin, cout = (int(v) for v in rng.integers(1, 4, size=3))
+    kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
+    sh, sw = (int(v) for v in rng.integers(1, 3, size=2))
+    h, w = int(rng.integers(kh, 9)), int(rng.integers(kw, 9))
+    padding = ["same", "valid", int(rng.integers(0, 2))][seed % 3]
+    layer = _randomize(Conv2D(cin, cout, (kh, kw), (sh, sw), padding).astype(np.float64), seed)
+    x = rng.standard_normal((n, cin, h, w))
+    if padding == "same":
+        pads = (*same_pads(h, kh, sh), *same_pads(w, kw, sw))
+        assert layer.forward(x).shape[2:] == (-(-h // sh), -(-w // sw))  # ceil(H / SH)
+    elif padding == "valid":
+        pads = (0, 0, 0, 0)
+    else:
+        pads = (padding,) * 4
+    want = _naive_conv(x, layer.params["W"], layer.params["b"], (sh, sw), pads)
+    np.testing.assert_allclose(layer.forward(x), want, rtol=1e-12, atol=1e-12)
+
+
+def test_same_padding_puts_the_extra_row_at_the_bottom_right():
+    assert same_pads(5, 2, 1) == (0, 1)
+    assert same_pads(6, 3, 2) == (0, 1)
+    assert same_pads(5, 3, 2) == (1, 1)
+    assert same_pads(4, 4, 1) == (1, 2)
+    # A 2x2 all-ones kernel on "same": the last row/column sums a single row/column + zeros.
+    layer = Conv2D(1, 1, 2, padding="same").astype(np.float64)
+    layer.params["W"][...] = 1.0
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    y = layer.forward(x)[0, 0]
+    np.testing.assert_array_equal(y, [[8, 12, 7], [20, 24, 13], [13, 15, 8]])
+
+
+def test_maxpool_avgpool_upsample_globalavg_values():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    np.testing.assert_array_equal(MaxPool2D(2).forward(x)[0, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(AvgPool2D(2).forward(x)[0, 0], [[2.5, 4.5], [10.5, 12.5]])
+    # "same" average pooling leaves padded cells out of the mean (Keras).
+    x3 = np.arange(9.0).reshape(1, 1, 3, 3)
+    np.testing.assert_allclose(AvgPool2D(2, padding="same").forward(x3)[0, 0],
+                               [[2.0, 3.5], [6.5, 8.0]])
+    np.testing.assert_array_equal(GlobalAvgPool2D().forward(x), [[7.5]])
+    up = UpSampling2D(2).forward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
+    np.testing.assert_array_equal(up[0, 0], [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4],
+                                             [3, 3, 4, 4]])
+
+
+def test_maxpool_layer_ties_go_to_first_maximum():
+    layer = MaxPool2D(2)
+    x = np.ones((1, 1, 2, 4))
+    layer.forward(x)
+    dx = layer.backward(np.array([[[[2.0, 3.0]]]]))
+    np.testing.assert_array_equal(dx[0, 0], [[2, 0, 3, 0], [0, 0, 0, 0]])
+
+
+# --------------------------------------------------------------------------------------------
+# conv and transposed conv are adjoint
+
+
+@pytest.mark.parametrize(
+    "k, s, pad, out_hw",
+    [(3, 1, "same", (5, 6)), (3, 2, "same", (6, 8)), (2, 2, "same", (4, 6)),
+     ((3, 2), (2, 1), "valid", (7, 5)), (1, 3, "valid", (6, 9))],
+)
+def test_conv_and_transposed_conv_are_adjoint(k, s, pad, out_hw):
+    # conv maps (C=3, out_hw) -> (OC=2, in_hw); the transposed conv, same weights, maps back.
+    conv = Conv2D(3, 2, k, stride=s, padding=pad).astype(np.float64)
+    tconv = Conv2DTranspose(2, 3, k, stride=s, padding=pad).astype(np.float64)
+    rng = np.random.default_rng(0)
+    conv.params["W"][...] = rng.standard_normal(conv.params["W"].shape)
+    tconv.params["W"] = conv.params["W"]  # same (OC, C, KH, KW) array for both
+    x = rng.standard_normal((2, 3, *out_hw))
+    cx = conv.forward(x)
+    y = rng.standard_normal(cx.shape)
+    ty = tconv.forward(y)
+    assert ty.shape == x.shape  # the transposed conv lands exactly on the conv's input shape
+    lhs, rhs = np.vdot(cx, y), np.vdot(x, ty)
+    assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))
+
+
+# --------------------------------------------------------------------------------------------
+# shapes
+
+
+@pytest.mark.parametrize(
+    "h, k, s, pad, op, want",
+    [(3, 3, 2, "valid", None, 7), (7, 3, 2, "same", None, 14), (14, 3, 2, "same", None, 28),
+     (5, 4, 1, "valid", None, 8), (5, 2, 3, "valid", None, 15), (4, 4, 2, "same", None, 8),
+     (3, 3, 2, "same", 1, 6), (3, 3, 2, "valid", 1, 8)],
+)
+def test_conv2d_transpose_output_size_follows_keras(h, k, s, pad, op, want):
+    layer = Conv2DTranspose(1, 1, k, stride=s, padding=pad, output_padding=op)
+    assert layer.output_shape((1, h, h)) == (1, want, want)
+    assert layer.forward(np.zeros((1, 1, h, h), dtype=np.float32)).shape == (1, 1, want, want)
+
+
+def test_pool_output_sizes():
+    assert MaxPool2D(2).output_shape((4, 7, 7)) == (4, 3, 3)
+    assert MaxPool2D(2, padding="same").output_shape((4, 7, 7)) == (4, 4, 4)
+    assert MaxPool2D(3, 1).output_shape((1, 5, 6)) == (1, 3, 4)
+    assert AvgPool2D((2, 3)).output_shape((1, 6, 6)) == (1, 3, 2)
+    assert GlobalAvgPool2D().output_shape((5, 3, 3)) == (5,)
+    assert UpSampling2D((2, 3)).output_shape((2, 3, 4)) == (2, 6, 12)
+    for layer, shape in [(MaxPool2D(2), (2, 3, 7, 7)), (AvgPool2D(3, 2, "same"), (1, 2, 5, 6)),
+                         (UpSampling2D(3), (1, 1, 2, 3))]:
+        assert layer.forward(np.zeros(shape)).shape[1:] == layer.output_shape(shape[1:])
+
+
+def test_geron_conv_autoencoder_shapes_and_parameter_counts():
+    encoder = [Conv2D(1, 16, 3, padding="same"), MaxPool2D(2),
+               Conv2D(16, 32, 3, padding="same"), MaxPool2D(2),
+               Conv2D(32, 64, 3, padding="same"), MaxPool2D(2)]
+    decoder = [Conv2DTranspose(64, 32, 3, stride=2, padding="valid"),
+               Conv2DTranspose(32, 16, 3, stride=2, padding="same"),
+               Conv2DTranspose(16, 1, 3, stride=2, padding="same")]
+    assert [layer.n_params() for layer in encoder[::2]] == [160, 4640, 18496]
+    assert sum(layer.n_params() for layer in encoder) == 23_296
+    assert [layer.n_params() for layer in decoder] == [18464, 4624, 145]
+    assert sum(layer.n_params() for layer in decoder) == 23_233
+    x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
+    shape = (1, 28, 28)
+    for layer in encoder:
+        shape = layer.output_shape(shape)
+        x = layer.forward(x)
+        assert x.shape[1:] == shape
+    assert x.shape == (2, 64, 3, 3)
+    sizes = []
+    for layer in decoder:
+        x = layer.forward(x)
+        sizes.append(x.shape[2])
+        assert x.shape[1:] == layer.output_shape(shape)
+        shape = x.shape[1:]
+    assert sizes == [7, 14, 28] and x.shape == (2, 1, 28, 28)
+    assert x.dtype == np.float32
+
+
+# --------------------------------------------------------------------------------------------
+# initialization, dtypes, errors
+
+
+def test_conv_init_is_glorot_with_keras_fans_and_zero_bias():
+    backend.seed(0)
+    layer = Conv2D(16, 32, 3)
+    assert layer.params["W"].shape == (32, 16, 3, 3) and layer.params["W"].dtype == np.float32
+    limit = np.sqrt(6.0 / (16 * 9 + 32 * 9))
+    W = layer.params["W"]
+    assert np.abs(W).max() <= limit and np.abs(W).max() > 0.9 * limit
+    assert np.all(layer.params["b"] == 0) and layer.params["b"].shape == (32,)
+    t = Conv2DTranspose(64, 32, 3)
+    assert t.params["W"].shape == (64, 32, 3, 3) and t.params["b"].shape == (32,)
+
+
+@pytest.mark.parametrize("name", ["numpy", "numba"])
+def test_layers_keep_float32(name):
+    x = np.random.default_rng(0).random((2, 2, 6, 6), dtype=np.float32)
+    with backend.use_backend(name):
+        for layer in [Conv2D(2, 3, 3, 2), Conv2DTranspose(2, 3, 3, 2), MaxPool2D(2),
+                      AvgPool2D(2), GlobalAvgPool2D(), UpSampling2D(2)]:
+            y = layer.forward(x)
+            dx = layer.backward(np.ones_like(y))
+            assert y.dtype == np.float32 and dx.dtype == np.float32, layer
+            assert all(g.dtype == np.float32 for g in layer.grads.values()), layer
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, 3, \?, \?\)"):
+        Conv2D(3, 4, 3).forward(np.zeros((1, 2, 5, 5), dtype=np.float32))
+    with pytest.raises(ValueError, match="4-D"):
+        MaxPool2D().forward(np.zeros((2, 5, 5), dtype=np.float32))
+    with pytest.raises(TypeError, match="floating-point"):
+        Conv2D(1, 1, 3).forward(np.zeros((1, 1, 5, 5), dtype=np.int64))
+    with pytest.raises(ValueError, match="padding"):
+        Conv2D(1, 1, 3, padding="full")
+    with pytest.raises(ValueError, match="output_padding"):
+        Conv2DTranspose(1, 1, 3, stride=2, output_padding=2).output_shape((1, 4, 4))
+
+
+def test_backward_does_not_mutate_dy():
+    x = np.random.default_rng(0).random((2, 2, 6, 6))
+    for layer in [Conv2D(2, 3, 3, 2).astype(np.float64), Conv2DTranspose(2, 3, 3, 2).astype(
+            np.float64), MaxPool2D(2), AvgPool2D(2), GlobalAvgPool2D(), UpSampling2D(2)]:
+        y = layer.forward(x)
+        dy = np.random.default_rng(1).standard_normal(y.shape)
+        before = dy.copy()
+        layer.backward(dy)
+        np.testing.assert_array_equal(dy, before)
+
+
+# --------------------------------------------------------------------------------------------
+# the numba backend computes the same thing
+
+
+LAYERS = [
+    lambda: Conv2D(3, 4, 3, stride=1, padding="same"),
+    lambda: Conv2D(3, 4, (2, 3), stride=2, padding="same"),
+    lambda: Conv2D(3, 2, 3, stride=(2, 1), padding="valid"),
+    lambda: Conv2DTranspose(3, 2, 3, stride=2, padding="same"),
+    lambda: Conv2DTranspose(3, 2, (3, 2), stride=2, padding="valid"),
+    lambda: MaxPool2D(2),
+    lambda: MaxPool2D(3, 2, "same"),
+    lambda: AvgPool2D(2, 1, "same"),
+]
+
+
+@pytest.mark.parametrize("make", LAYERS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numba_and_numpy_backends_agree(make, dtype):
+    x = _distinct((2, 3, 7, 6), seed=3).astype(dtype)
+    results = {}
+    for name in ("numpy", "numba"):
+        backend.seed(0)
+        layer = _randomize(make().astype(dtype), seed=2)
+        with backend.use_backend(name):
+            y = layer.forward(x)
+            dy = np.random.default_rng(5).standard_normal(y.shape).astype(dtype)
+            dx = layer.backward(dy)
+        results[name] = (y, dx, {k: g.copy() for k, g in layer.grads.items()})
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    (y0, dx0, g0), (y1, dx1, g1) = results["numpy"], results["numba"]
+    assert y1.dtype == dx1.dtype == dtype
+    np.testing.assert_allclose(y1, y0, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dx1, dx0, rtol=tol, atol=tol)
+    for k in g0:
+        np.testing.assert_allclose(g1[k], g0[k], rtol=tol, atol=tol * 10)
