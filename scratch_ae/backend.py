@@ -1,0 +1,244 @@
+"""The array-module abstraction: which library holds the arrays, and which kernels serve them.
+
+Three backends share one set of layer code:
+
+* ``numpy`` -- the readable reference. Arrays are NumPy arrays, kernels come from
+  :mod:`scratch_ae.kernels.numpy_kernels`.
+* ``numba`` -- the same NumPy arrays, but the hot loops (im2col, pooling, ...) come from
+  :mod:`scratch_ae.kernels.numba_kernels`, compiled by Numba.
+* ``cupy``  -- arrays live on an NVIDIA GPU; kernels from :mod:`scratch_ae.kernels.cupy_kernels`.
+
+Two rules keep this small (they follow DeZero's ``cuda.py``):
+
+1. A forward or backward takes its array module from its *input*: ``xp = get_array_module(x)``.
+   The selected backend never decides how an existing array is computed on.
+2. The *selected* backend decides only where new parameters and data are put, and which kernel
+   module serves NumPy arrays (``numpy`` or ``numba``).
+
+CuPy is imported lazily, only when asked for, so ``import scratch_ae`` works on machines with no
+CuPy and no GPU.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+
+BACKENDS = ("numpy", "numba", "cupy")
+ENV_VAR = "SCRATCH_AE_BACKEND"
+
+_state = {"name": None, "seed": 0, "rngs": {}}
+
+
+class BackendError(RuntimeError):
+    """A backend was asked for that is unknown or cannot be used on this machine."""
+
+
+# --------------------------------------------------------------------------------------------
+# availability
+
+
+def _cupy_module():
+    """Return the ``cupy`` module, or None when it is not installed (never raises)."""
+    try:
+        import cupy  # noqa: PLC0415 - imported lazily on purpose
+
+        return cupy
+    except Exception:  # ImportError, or a broken CUDA install raising at import time
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def cuda_available() -> tuple[bool, str]:
+    """Whether CuPy can really run on a GPU here: ``(ok, reason)``.
+
+    Importing CuPy is not enough (the wheel installs on machines without a GPU), so this runs a
+    tiny elementwise kernel and a cuBLAS matrix product before saying yes. The answer is cached.
+    """
+    cupy = _cupy_module()
+    if cupy is None:
+        return False, "CuPy is not installed (pip install -e '.[cuda12]' or '.[cuda13]')"
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDARuntimeError when there is no driver
+        return False, f"CuPy is installed but no CUDA device is usable: {exc}"
+    if n == 0:
+        return False, "CuPy is installed but no CUDA device was found"
+    try:
+        a = cupy.arange(6, dtype=cupy.float32).reshape(2, 3)
+        b = (a * 2.0 + 1.0) @ a.T  # an elementwise kernel, then cuBLAS
+        ok = float(b[0, 0]) == 5.0
+    except Exception as exc:
+        return False, f"CuPy found a CUDA device but a test kernel failed: {exc}"
+    if not ok:
+        return False, "CuPy found a CUDA device but a test kernel returned a wrong result"
+    return True, f"{n} CUDA device(s)"
+
+
+def _numba_available() -> tuple[bool, str]:
+    try:
+        import numba  # noqa: F401, PLC0415
+
+        return True, f"numba {numba.__version__}"
+    except Exception as exc:
+        return False, f"Numba cannot be imported: {exc}"
+
+
+def available_backends() -> dict[str, tuple[bool, str]]:
+    """Each backend's name mapped to ``(usable, reason)``; the reason says why when it is not."""
+    return {
+        "numpy": (True, f"numpy {np.__version__}"),
+        "numba": _numba_available(),
+        "cupy": cuda_available(),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# selection
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or name.lower() not in BACKENDS:
+        raise BackendError(
+            f"unknown backend {name!r}: expected one of {', '.join(BACKENDS)}"
+        )
+    return name.lower()
+
+
+def set_backend(name: str) -> None:
+    """Select the backend that new parameters, data and random numbers go to."""
+    name = _check_name(name)
+    ok, reason = available_backends()[name]
+    if not ok:
+        raise BackendError(f"backend {name!r} is not usable here: {reason}")
+    _state["name"] = name
+
+
+def get_backend() -> str:
+    """The selected backend's name; the default comes from ``$SCRATCH_AE_BACKEND`` or is numpy."""
+    if _state["name"] is None:
+        env = os.environ.get(ENV_VAR)
+        if env:
+            try:
+                set_backend(env)
+            except BackendError as exc:
+                raise BackendError(f"${ENV_VAR}={env!r}: {exc}") from None
+        else:
+            _state["name"] = "numpy"
+    return _state["name"]
+
+
+class use_backend:
+    """Context manager: ``with use_backend("numba"): ...`` selects a backend for a block."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.previous = None
+
+    def __enter__(self):
+        self.previous = _state["name"]
+        set_backend(self.name)
+        return self
+
+    def __exit__(self, *exc):
+        _state["name"] = self.previous
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# arrays
+
+
+def is_cupy_array(x) -> bool:
+    # Checked by module name so that CuPy is never imported just to answer "no".
+    return type(x).__module__.startswith("cupy")
+
+
+def get_array_module(*arrays, where: str = ""):
+    """The array module (``numpy`` or ``cupy``) for these arrays.
+
+    Mixing host and device arrays is always a mistake, so it raises a ``TypeError`` naming
+    ``where`` (usually the layer) instead of letting CuPy fail with an obscure message later.
+    """
+    on_gpu = [is_cupy_array(a) for a in arrays if a is not None]
+    if any(on_gpu):
+        if not all(on_gpu):
+            kinds = ", ".join(type(a).__module__.split(".")[0] for a in arrays if a is not None)
+            place = f" in {where}" if where else ""
+            raise TypeError(
+                f"arrays from different backends were mixed{place} ({kinds}): move the model "
+                "and the data to the same backend, e.g. model.to('cupy') and backend.to_device(x)"
+            )
+        return _cupy_module()
+    return np
+
+
+def array_module_for(name: str | None = None):
+    """The array module that backend ``name`` (default: the selected one) stores arrays in."""
+    name = get_backend() if name is None else _check_name(name)
+    if name == "cupy":
+        ok, reason = cuda_available()
+        if not ok:
+            raise BackendError(f"backend 'cupy' is not usable here: {reason}")
+        return _cupy_module()
+    return np
+
+
+def to_device(x, name: str | None = None):
+    """Copy ``x`` to where backend ``name`` (default: the selected one) keeps its arrays."""
+    xp = array_module_for(name)
+    if xp is np:
+        return to_numpy(x)
+    return xp.asarray(x)
+
+
+def to_numpy(x):
+    """A NumPy array for ``x`` (copies from the GPU when needed; scalars pass through)."""
+    if is_cupy_array(x):
+        return x.get()
+    return np.asarray(x)
+
+
+def kernels(xp=np):
+    """The kernel module that serves arrays of module ``xp``.
+
+    CuPy arrays always get the CuPy kernels. NumPy arrays get the Numba kernels when the numba
+    backend is selected, else the readable NumPy ones. Layers call this and never branch on the
+    backend themselves.
+    """
+    if xp is not np:
+        from .kernels import cupy_kernels  # noqa: PLC0415
+
+        return cupy_kernels
+    if get_backend() == "numba":
+        from .kernels import numba_kernels  # noqa: PLC0415
+
+        return numba_kernels
+    from .kernels import numpy_kernels  # noqa: PLC0415
+
+    return numpy_kernels
+
+
+# --------------------------------------------------------------------------------------------
+# random numbers
+
+
+def seed(value: int) -> None:
+    """Reseed every backend's generator (the gradient checker calls this before each forward)."""
+    _state["seed"] = int(value)
+    _state["rngs"] = {}
+
+
+def rng(xp=np):
+    """The seeded random generator for array module ``xp`` (created on first use)."""
+    key = "cupy" if xp is not np else "numpy"
+    gen = _state["rngs"].get(key)
+    if gen is None:
+        if key == "numpy":
+            gen = np.random.default_rng(_state["seed"])
+        else:
+            gen = xp.random.default_rng(_state["seed"])
+        _state["rngs"][key] = gen
+    return gen

@@ -1,0 +1,165 @@
+"""Elementwise activations. Each keeps what its derivative needs and multiplies it into ``dy``.
+
+All map (N, ...) -> (N, ...) with the same shape; backward is ``dL/dx = dL/dy * f'(x)``.
+"""
+
+from __future__ import annotations
+
+
+from .base import Layer
+
+# SELU's constants (Klambauer et al., 2017): chosen so activations keep mean 0 / variance 1.
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+
+
+class Activation(Layer):
+    """Base for parameter-free elementwise layers."""
+
+    def forward(self, x, training=False):
+        self.check_input(x)
+        return self._forward(x)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class ReLU(Activation):
+    """``y = max(x, 0)``;  ``dL/dx = dy * [x > 0]`` (the subgradient at 0 is taken as 0)."""
+
+    def _forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, dy):
+        return dy * self.mask
+
+
+class LeakyReLU(Activation):
+    """``y = x if x > 0 else slope * x``;  ``dL/dx = dy * (1 if x > 0 else slope)``.
+
+    Keras' default slope is 0.3 (PyTorch's is 0.01).
+    """
+
+    def __init__(self, slope: float = 0.3):
+        super().__init__()
+        self.slope = float(slope)
+
+    def _forward(self, x):
+        self.mask = x > 0
+        return x * self.mask + self.slope * x * ~self.mask
+
+    def backward(self, dy):
+        return dy * (self.mask + self.slope * ~self.mask).astype(dy.dtype, copy=False)
+
+    def __repr__(self):
+        return f"LeakyReLU({self.slope})"
+
+
+class ELU(Activation):
+    """``y = x if x > 0 else alpha * (exp(x) - 1)``;  ``f'(x) = 1 if x > 0 else y + alpha``."""
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def _forward(self, x):
+        xp = self.check_input(x)
+        self.mask = x > 0
+        # expm1 of min(x, 0): exact near 0 and never overflows for large positive x.
+        neg = self.alpha * xp.expm1(xp.minimum(x, 0))
+        self.y = xp.where(self.mask, x, neg)
+        return self.y
+
+    def backward(self, dy):
+        xp = self.check_input(dy)
+        return dy * xp.where(self.mask, 1, self.y + self.alpha).astype(dy.dtype, copy=False)
+
+
+class SELU(Activation):
+    """Scaled ELU: ``y = scale * (x if x > 0 else alpha * (exp(x) - 1))``.
+
+    ``f'(x) = scale`` for x > 0, else ``y + scale * alpha`` (since d/dx scale*alpha*(e^x - 1) =
+    scale*alpha*e^x = y + scale*alpha).
+    """
+
+    def _forward(self, x):
+        xp = self.check_input(x)
+        self.mask = x > 0
+        self.y = SELU_SCALE * xp.where(self.mask, x, SELU_ALPHA * xp.expm1(xp.minimum(x, 0)))
+        return self.y
+
+    def backward(self, dy):
+        xp = self.check_input(dy)
+        d = xp.where(self.mask, SELU_SCALE, self.y + SELU_SCALE * SELU_ALPHA)
+        return dy * d.astype(dy.dtype, copy=False)
+
+
+class Sigmoid(Activation):
+    """``y = 1 / (1 + exp(-x))``;  ``dL/dx = dy * y * (1 - y)``.
+
+    Computed as ``0.5 * (1 + tanh(x / 2))``, the same function, because ``exp(-x)`` overflows
+    (with a warning) for very negative x while tanh saturates quietly.
+    """
+
+    def _forward(self, x):
+        xp = self.check_input(x)
+        self.y = 0.5 * (1 + xp.tanh(0.5 * x))
+        return self.y
+
+    def backward(self, dy):
+        return dy * self.y * (1 - self.y)
+
+
+class Tanh(Activation):
+    """``y = tanh(x)``;  ``dL/dx = dy * (1 - y**2)``."""
+
+    def _forward(self, x):
+        xp = self.check_input(x)
+        self.y = xp.tanh(x)
+        return self.y
+
+    def backward(self, dy):
+        return dy * (1 - self.y * self.y)
+
+
+class Softplus(Activation):
+    """``y = log(1 + exp(x))``;  ``dL/dx = dy * sigmoid(x)``.
+
+    Written ``max(x, 0) + log1p(exp(-|x|))`` so that large |x| neither overflows nor loses
+    precision.
+    """
+
+    def _forward(self, x):
+        xp = self.check_input(x)
+        self.x = x
+        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, dy):
+        xp = self.check_input(dy)
+        return dy * (0.5 * (1 + xp.tanh(0.5 * self.x)))
+
+
+ACTIVATIONS = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "selu": SELU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "softplus": Softplus,
+}
+
+
+def get_activation(name: str) -> Activation:
+    """An activation layer by name (``"selu"``, ``"sigmoid"``, ...)."""
+    try:
+        return ACTIVATIONS[name.lower()]()
+    except KeyError:
+        raise ValueError(
+            f"unknown activation {name!r}: expected one of {', '.join(ACTIVATIONS)}"
+        ) from None
+
+
+__all__ = ["ELU", "SELU", "Activation", "LeakyReLU", "ReLU", "Sigmoid", "Softplus", "Tanh",
+           "get_activation"]

@@ -1,0 +1,146 @@
+"""Reconstruction losses and the Gaussian KL divergence.
+
+A loss is two functions, like a layer::
+
+    L  = loss.forward(y_pred, y_true)   # a scalar (0-d array on the input's device)
+    dy = loss.backward()                # dL/dy_pred, same shape as y_pred
+
+``reduction`` says how per-element terms become one number:
+
+* ``"mean"`` (Keras' and PyTorch's default): mean over every pixel and every sample,
+  ``L = (1 / (N*D)) * sum_{n,i} l(n, i)``.
+* ``"sum"``: summed over the pixels of a sample, then averaged over the batch,
+  ``L = (1 / N) * sum_{n,i} l(n, i)`` -- the scale of a log-likelihood in nats, as in the
+  summed-ELBO VAE.
+"""
+
+from __future__ import annotations
+
+
+from .backend import get_array_module
+
+# Keras' backend epsilon: BCE on probabilities clips them to [EPS, 1 - EPS] before the log.
+EPS = 1e-7
+
+
+class Loss:
+    """Base class: checks inputs and turns per-element terms into the reduced scalar."""
+
+    def __init__(self, reduction: str = "mean"):
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        self.reduction = reduction
+
+    def __call__(self, y_pred, y_true):
+        return self.forward(y_pred, y_true)
+
+    def _check(self, y_pred, y_true):
+        name = type(self).__name__
+        xp = get_array_module(y_pred, y_true, where=name)
+        if tuple(y_pred.shape) != tuple(y_true.shape):
+            raise ValueError(
+                f"{name}: prediction of shape {tuple(y_pred.shape)} does not match target of "
+                f"shape {tuple(y_true.shape)}"
+            )
+        if y_pred.dtype.kind != "f":
+            raise TypeError(f"{name} expected floating-point predictions, got {y_pred.dtype}")
+        self.n = y_pred.shape[0]
+        # The divisor of the reduction: N*D for "mean", N for "sum".
+        self.denom = y_pred.size if self.reduction == "mean" else self.n
+        return xp
+
+    def __repr__(self):
+        return f"{type(self).__name__}(reduction={self.reduction!r})"
+
+
+class MSE(Loss):
+    """Squared error: ``l = (p - y)**2``;  ``dL/dp = 2 * (p - y) / denom``."""
+
+    def forward(self, y_pred, y_true):
+        self._check(y_pred, y_true)
+        self.diff = y_pred - y_true.astype(y_pred.dtype, copy=False)
+        return (self.diff * self.diff).sum() / self.denom
+
+    def backward(self):
+        return self.diff * (2.0 / self.denom)
+
+
+class BCE(Loss):
+    """Binary cross-entropy on probabilities, with Keras' semantics.
+
+    ``p_c = clip(p, EPS, 1 - EPS)``,  ``l = -(y * log(p_c) + (1 - y) * log(1 - p_c))``.
+
+    ``dL/dp = (p_c - y) / (p_c * (1 - p_c)) / denom`` where p lies inside the clip range, and 0
+    outside it (the clip is flat there), exactly as Keras' ``clip_by_value`` differentiates.
+    Targets may be any value in [0, 1] (grey pixels), not only 0 or 1.
+    """
+
+    def forward(self, y_pred, y_true):
+        xp = self._check(y_pred, y_true)
+        y = y_true.astype(y_pred.dtype, copy=False)
+        self.p = xp.clip(y_pred, EPS, 1 - EPS)
+        self.inside = (y_pred >= EPS) & (y_pred <= 1 - EPS)
+        self.y = y
+        terms = y * xp.log(self.p) + (1 - y) * xp.log(1 - self.p)
+        return -terms.sum() / self.denom
+
+    def backward(self):
+        p = self.p
+        return (p - self.y) / (p * (1 - p)) * self.inside / p.dtype.type(self.denom)
+
+
+class BCEWithLogits(Loss):
+    """Binary cross-entropy on logits ``z`` (the sigmoid is fused into the loss).
+
+    ``l = max(z, 0) - z * y + log(1 + exp(-|z|))``, which equals
+    ``-(y log s(z) + (1 - y) log(1 - s(z)))`` but never overflows, whatever the size of z.
+    ``dL/dz = (sigmoid(z) - y) / denom`` -- the sigmoid's derivative cancels the log's.
+    """
+
+    def forward(self, y_pred, y_true):
+        xp = self._check(y_pred, y_true)
+        z = y_pred
+        self.y = y_true.astype(z.dtype, copy=False)
+        self.s = 0.5 * (1 + xp.tanh(0.5 * z))
+        terms = xp.maximum(z, 0) - z * self.y + xp.log1p(xp.exp(-xp.abs(z)))
+        return terms.sum() / self.denom
+
+    def backward(self):
+        return (self.s - self.y) / self.s.dtype.type(self.denom)
+
+
+LOSSES = {"mse": MSE, "bce": BCE, "bce_logits": BCEWithLogits}
+
+
+def get_loss(name, reduction: str = "mean") -> Loss:
+    """A loss by name (``"mse"``, ``"bce"``, ``"bce_logits"``), or a Loss passed through."""
+    if isinstance(name, Loss):
+        return name
+    try:
+        return LOSSES[str(name).lower()](reduction=reduction)
+    except KeyError:
+        raise ValueError(f"unknown loss {name!r}: expected one of {', '.join(LOSSES)}") from None
+
+
+def gaussian_kl(mu, log_var):
+    """KL( N(mu, exp(log_var)) || N(0, 1) ) per sample, summed over latent units.
+
+    ``KL_n = -0.5 * sum_j (1 + log_var - mu**2 - exp(log_var))``;  shape (N, J) -> (N,).
+
+    Gradients (per sample, per unit)::
+
+        dKL/dmu      = mu
+        dKL/dlog_var = 0.5 * (exp(log_var) - 1)
+    """
+    xp = get_array_module(mu, log_var, where="gaussian_kl")
+    return -0.5 * (1 + log_var - mu * mu - xp.exp(log_var)).sum(axis=1)
+
+
+def gaussian_kl_grad(mu, log_var):
+    """``(dKL/dmu, dKL/dlog_var)`` of :func:`gaussian_kl`, each of shape (N, J)."""
+    xp = get_array_module(mu, log_var, where="gaussian_kl_grad")
+    return mu.copy(), 0.5 * (xp.exp(log_var) - 1)
+
+
+__all__ = ["BCE", "EPS", "MSE", "BCEWithLogits", "Loss", "gaussian_kl", "gaussian_kl_grad",
+           "get_loss"]

@@ -1,0 +1,171 @@
+"""Optimizers. The only code that changes parameters.
+
+``optimizer.step(model)`` walks ``model.named_parameters()`` and updates each parameter *in
+place* from its gradient, keeping per-parameter state (velocities, moment estimates) in
+``self.state[key]`` -- plain arrays keyed by the parameter's name, so a checkpoint can save them.
+Updating in place matters: a tied decoder reads the encoder's weight array, so it must stay the
+same array.
+
+The formulas and defaults follow Keras, so that the tutorial's recipes (SGD lr 1.5, RMSprop
+1e-3, ...) behave as they do there.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .backend import get_array_module
+
+
+class Optimizer:
+    """Base class: iterates parameters, counts steps, holds state."""
+
+    def __init__(self, lr: float):
+        if not lr > 0:
+            raise ValueError(f"learning rate must be > 0, got {lr}")
+        self.lr = float(lr)
+        self.iterations = 0
+        self.state: dict[str, dict] = {}
+
+    def step(self, model) -> None:
+        """Apply one update to every parameter of ``model`` from its accumulated gradient."""
+        self.iterations += 1
+        for key, layer, name in model.named_parameters():
+            self.update(key, layer.params[name], layer.grads[name])
+
+    def slots(self, key, p, *names):
+        """This parameter's state arrays (created as zeros on first use, on p's device)."""
+        st = self.state.get(key)
+        if st is None:
+            xp = get_array_module(p)
+            st = self.state[key] = {n: xp.zeros_like(p) for n in names}
+        return [st[n] for n in names]
+
+    def update(self, key, p, g) -> None:
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(lr={self.lr})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum, as in Keras.
+
+    Plain:      ``p <- p - lr * g``
+    Momentum:   ``v <- momentum * v - lr * g``;  ``p <- p + v``
+    Nesterov:   ``v <- momentum * v - lr * g``;  ``p <- p + momentum * v - lr * g``
+    """
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
+        super().__init__(lr)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def update(self, key, p, g):
+        if self.momentum == 0.0:
+            p -= self.lr * g
+            return
+        (v,) = self.slots(key, p, "v")
+        v *= self.momentum
+        v -= self.lr * g
+        if self.nesterov:
+            p += self.momentum * v - self.lr * g
+        else:
+            p += v
+
+
+class RMSprop(Optimizer):
+    """RMSprop with Keras' defaults (rho 0.9, eps 1e-7).
+
+    ``a <- rho * a + (1 - rho) * g**2``;  ``p <- p - lr * g / (sqrt(a) + eps)``
+    """
+
+    def __init__(self, lr: float = 1e-3, rho: float = 0.9, eps: float = 1e-7):
+        super().__init__(lr)
+        self.rho, self.eps = float(rho), float(eps)
+
+    def update(self, key, p, g):
+        xp = get_array_module(p)
+        (a,) = self.slots(key, p, "a")
+        a *= self.rho
+        a += (1 - self.rho) * g * g
+        p -= self.lr * g / (xp.sqrt(a) + self.eps)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), in Keras' form with the bias correction folded into the step size.
+
+    ``m <- b1 m + (1 - b1) g``;  ``v <- b2 v + (1 - b2) g**2``;
+    ``lr_t = lr * sqrt(1 - b2**t) / (1 - b1**t)``;  ``p <- p - lr_t * m / (sqrt(v) + eps)``
+    """
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-7):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def update(self, key, p, g):
+        xp = get_array_module(p)
+        m, v = self.slots(key, p, "m", "v")
+        t = self.iterations
+        m += (1 - self.beta1) * (g - m)
+        v += (1 - self.beta2) * (g * g - v)
+        lr_t = self.lr * math.sqrt(1 - self.beta2**t) / (1 - self.beta1**t)
+        p -= lr_t * m / (xp.sqrt(v) + self.eps)
+
+
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum (Dozat, 2016), as Keras implements it.
+
+    With a momentum schedule ``u_t = b1 * (1 - 0.5 * 0.96**(0.004 t))`` and its running product
+    ``U_t = u_1 ... u_t``::
+
+        m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g**2
+        m_hat = u_{t+1} m / (1 - U_{t+1}) + (1 - u_t) g / (1 - U_t)
+        v_hat = v / (1 - b2**t)
+        p <- p - lr * m_hat / (sqrt(v_hat) + eps)
+    """
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-7):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.u_product = 1.0
+
+    def _u(self, t):
+        return self.beta1 * (1.0 - 0.5 * 0.96 ** (0.004 * t))
+
+    def step(self, model):
+        # The momentum schedule is shared by every parameter, so advance it once per step.
+        t = self.iterations + 1
+        self.u_t, self.u_next = self._u(t), self._u(t + 1)
+        self.U_t = self.u_product * self.u_t
+        self.U_next = self.U_t * self.u_next
+        super().step(model)
+        self.u_product = self.U_t
+
+    def update(self, key, p, g):
+        xp = get_array_module(p)
+        m, v = self.slots(key, p, "m", "v")
+        t = self.iterations
+        m += (1 - self.beta1) * (g - m)
+        v += (1 - self.beta2) * (g * g - v)
+        m_hat = (self.u_next / (1 - self.U_next)) * m + ((1 - self.u_t) / (1 - self.U_t)) * g
+        v_hat = v / (1 - self.beta2**t)
+        p -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
+
+
+OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "nadam": Nadam}
+
+
+def get_optimizer(name, **kwargs) -> Optimizer:
+    """An optimizer by name (``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"nadam"``) or passed through."""
+    if isinstance(name, Optimizer):
+        return name
+    try:
+        return OPTIMIZERS[str(name).lower()](**kwargs)
+    except KeyError:
+        raise ValueError(
+            f"unknown optimizer {name!r}: expected one of {', '.join(OPTIMIZERS)}"
+        ) from None

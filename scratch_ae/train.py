@@ -1,0 +1,286 @@
+"""The training loop: batches, progress bar, history, validation.
+
+One step of gradient descent is five lines, and they are the heart of the library::
+
+    model.zero_grad()                     # gradients are accumulated, so start from zero
+    y = model.forward(xb, training=True)  # dropout/noise active, caches for backward
+    loss_value = loss.forward(y, tb)
+    model.backward(loss.backward())       # fills every layer's grads
+    optimizer.step(model)                 # the only place parameters change
+
+Everything else here is bookkeeping: checking the data once, cutting it into batches without
+copying the whole dataset (never a float64 copy), moving chunks of it to the model's device,
+and reporting progress.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import backend
+from .losses import get_loss
+from .optim import SGD, get_optimizer
+
+# Samples moved to the device at a time: large enough that a GPU is not fed batch by batch.
+CHUNK = 8192
+# Steps between reading the running loss back from the device (and updating the progress bar).
+LOG_EVERY = 50
+
+
+@dataclass
+class History:
+    """Per-epoch metrics: ``history["loss"][e]``, ``history["val_loss"][e]``, ..."""
+
+    history: dict = field(default_factory=dict)
+    seconds: list = field(default_factory=list)
+
+    def append(self, logs: dict, seconds: float) -> None:
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(float(v))
+        self.seconds.append(float(seconds))
+
+    def __getitem__(self, key):
+        return self.history[key]
+
+    def last(self, key):
+        return self.history[key][-1]
+
+    def to_dict(self) -> dict:
+        return {**self.history, "seconds": list(self.seconds)}
+
+
+def model_array_module(model):
+    """Where the model's parameters live (numpy when it has none)."""
+    for _, layer, name in model.named_parameters():
+        return backend.get_array_module(layer.params[name])
+    return backend.array_module_for()
+
+
+def model_dtype(model):
+    for _, layer, name in model.named_parameters():
+        return layer.params[name].dtype
+    return np.dtype(np.float32)
+
+
+def check_data(X, name: str = "X", n: int | None = None):
+    """Raise a clear error unless ``X`` is a finite floating-point array with a batch axis."""
+    if not hasattr(X, "shape") or not hasattr(X, "dtype"):
+        raise TypeError(f"{name} must be an array of shape (N, ...), got {type(X).__name__}")
+    if X.ndim < 2:
+        raise ValueError(f"{name} must have a batch axis, shape (N, ...), got shape {X.shape}")
+    if X.dtype.kind != "f":
+        hint = " (scale uint8 images with X.astype('float32') / 255)" if X.dtype.kind == "u" else ""
+        raise TypeError(f"{name} must be float32 or float64, got dtype {X.dtype}{hint}")
+    if n is not None and X.shape[0] != n:
+        raise ValueError(f"{name} has {X.shape[0]} samples but X has {n}")
+    xp = backend.get_array_module(X)
+    finite = xp.isfinite(X)
+    if not bool(finite.all()):
+        bad = int((~finite).sum())
+        first = tuple(int(i) for i in np.argwhere(backend.to_numpy(~finite))[0])
+        raise ValueError(
+            f"{name} contains {bad} NaN or infinite value(s), the first at index {first}; "
+            "clean the data before training"
+        )
+
+
+def _split_validation(validation_data):
+    if validation_data is None:
+        return None, None
+    if isinstance(validation_data, (tuple, list)):
+        if len(validation_data) != 2:
+            raise ValueError("validation_data must be X_val or a pair (X_val, Y_val)")
+        return validation_data
+    return validation_data, None
+
+
+def _on(xp, a, dtype):
+    """``a`` as an array of module ``xp`` and the model's dtype (copies only when needed)."""
+    return (a if xp is np else xp.asarray(a)).astype(dtype, copy=False)
+
+
+def _acc(total, value, nb):
+    """``total + value * nb`` summed in float64 (float32 running sums drift over an epoch)."""
+    if hasattr(value, "astype"):
+        value = value.astype("float64")
+    return total + value * nb
+
+
+def _chunks(X, Y, order, batch_size, xp, dtype):
+    """Yield ``(xb, tb)`` batches; rows are gathered and moved to the device a chunk at a time."""
+    chunk = max(batch_size, (CHUNK // batch_size) * batch_size)
+    for c0 in range(0, len(order), chunk):
+        idx = order[c0:c0 + chunk]
+        # Fancy indexing copies only this chunk, in X's own dtype; the cast is per chunk too.
+        xc = _on(xp, X[idx], dtype)
+        tc = xc if Y is None else _on(xp, Y[idx], dtype)
+        for b0 in range(0, len(idx), batch_size):
+            yield xc[b0:b0 + batch_size], tc[b0:b0 + batch_size]
+
+
+def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=None, loss=None,
+        validation_data=None, shuffle: bool = True, seed: int | None = 0, verbose: bool = True,
+        callbacks=(), max_steps: int | None = None) -> History:
+    """Train ``model`` to map ``X`` to ``Y`` (default: ``X`` itself, as an autoencoder).
+
+    Args:
+        X: inputs, (N, ...) float32/float64, NumPy (or CuPy) array. Never copied whole.
+        Y: targets, same first dimension; defaults to X.
+        epochs, batch_size: as in Keras; the last batch of an epoch may be smaller.
+        optimizer: an :class:`~scratch_ae.optim.Optimizer` (default ``SGD(lr=0.01)``).
+        loss: a :class:`~scratch_ae.losses.Loss` or its name; default ``model.loss``.
+        validation_data: ``X_val`` or ``(X_val, Y_val)``, evaluated after each epoch.
+        shuffle, seed: the batch order is a permutation drawn from ``seed`` each epoch.
+        verbose: show a tqdm progress bar (loss, penalty, validation loss, samples/s).
+        callbacks: callables ``cb(model, epoch, logs)`` run after each epoch (checkpoints).
+        max_steps: stop after this many steps in total (for quick runs and tests).
+
+    Returns:
+        A :class:`History` with ``loss``, ``recon`` (the reconstruction part), ``penalty``
+        (regularizers and KL, when there are any) and their ``val_`` counterparts.
+    """
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_data(X, "X")
+    if Y is not None:
+        check_data(Y, "Y", n=X.shape[0])
+    X_val, Y_val = _split_validation(validation_data)
+    if X_val is not None:
+        check_data(X_val, "validation X")
+        if Y_val is not None:
+            check_data(Y_val, "validation Y", n=X_val.shape[0])
+
+    loss_fn = get_loss(loss if loss is not None else (model.loss or "mse"))
+    optimizer = get_optimizer(optimizer) if optimizer is not None else SGD(lr=0.01)
+    xp = model_array_module(model)
+    dtype = model_dtype(model)
+    rs = np.random.default_rng(seed)
+    history = History()
+    n = X.shape[0]
+    steps = 0
+
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        order = rs.permutation(n) if shuffle else np.arange(n)
+        bar = _progress(n, epoch, epochs, verbose)
+        # Running sums stay on the device; they are read back every LOG_EVERY steps.
+        run_loss = run_pen = 0.0
+        seen = 0
+        for step, (xb, tb) in enumerate(_chunks(X, Y, order, batch_size, xp, dtype)):
+            model.zero_grad()
+            y = model.forward(xb, training=True)
+            value = loss_fn.forward(y, tb)
+            model.backward(loss_fn.backward())
+            optimizer.step(model)
+
+            nb = xb.shape[0]
+            run_loss = _acc(run_loss, value, nb)
+            run_pen = _acc(run_pen, model.total_penalty(), nb)
+            seen += nb
+            steps += 1
+            if (step + 1) % LOG_EVERY == 0:
+                _report(bar, run_loss, run_pen, seen)
+            if max_steps is not None and steps >= max_steps:
+                break
+        recon, pen = float(run_loss) / max(seen, 1), float(run_pen) / max(seen, 1)
+        _check_finite(recon + pen, epoch)
+        logs = {"loss": recon + pen, "recon": recon}
+        if pen:
+            logs["penalty"] = pen
+        if X_val is not None:
+            val = evaluate(model, X_val, Y_val, loss=loss_fn)
+            logs.update({f"val_{k}": v for k, v in val.items()})
+        history.append(logs, time.perf_counter() - t0)
+        if bar is not None:
+            bar.n = seen
+            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+            bar.close()
+        for cb in callbacks:
+            cb(model, epoch, logs)
+        if max_steps is not None and steps >= max_steps:
+            break
+    return history
+
+
+def _progress(n, epoch, epochs, verbose):
+    if not verbose:
+        return None
+    from tqdm.auto import tqdm  # noqa: PLC0415 - only needed when a bar is shown
+
+    return tqdm(total=n, desc=f"epoch {epoch + 1}/{epochs}", unit="sample", unit_scale=True,
+                mininterval=0.5, leave=True, dynamic_ncols=True)
+
+
+def _report(bar, run_loss, run_pen, seen):
+    loss_value = float(run_loss) / seen  # the one device-to-host read every LOG_EVERY steps
+    if not math.isfinite(loss_value):
+        raise FloatingPointError(
+            f"the training loss became {loss_value} after {seen} samples: the learning rate is "
+            "probably too high for this model"
+        )
+    if bar is not None:
+        bar.update(seen - bar.n)
+        post = {"loss": f"{loss_value:.4f}"}
+        pen = float(run_pen) / seen
+        if pen:
+            post["penalty"] = f"{pen:.4f}"
+        bar.set_postfix(post, refresh=False)
+
+
+def _check_finite(value, epoch):
+    if not math.isfinite(value):
+        raise FloatingPointError(
+            f"the training loss became {value} in epoch {epoch + 1}: the learning rate is "
+            "probably too high for this model"
+        )
+
+
+def evaluate(model, X, Y=None, *, loss=None, batch_size: int = 256) -> dict:
+    """Mean loss over ``X`` in inference mode: ``{"loss", "recon"[, "penalty"]}``.
+
+    Penalties (activity regularizers, the VAE's KL) are computed on the evaluation data too, as
+    Keras does, and reported separately.
+    """
+    check_data(X, "X")
+    if Y is not None:
+        check_data(Y, "Y", n=X.shape[0])
+    loss_fn = get_loss(loss if loss is not None else (model.loss or "mse"))
+    xp = model_array_module(model)
+    dtype = model_dtype(model)
+    total = pen = 0.0
+    for xb, tb in _chunks(X, Y, np.arange(X.shape[0]), batch_size, xp, dtype):
+        y = model.forward(xb, training=False)
+        total = _acc(total, loss_fn.forward(y, tb), xb.shape[0])
+        pen = _acc(pen, model.total_penalty(), xb.shape[0])
+    n = X.shape[0]
+    recon, pen = float(total) / n, float(pen) / n
+    out = {"loss": recon + pen, "recon": recon}
+    if pen:
+        out["penalty"] = pen
+    return out
+
+
+def predict(fn, X, *, batch_size: int = 256):
+    """Apply ``fn`` (a forward in inference mode) to ``X`` in batches and join the results.
+
+    The result lives where ``X`` lives: NumPy in, NumPy out, even for a model on the GPU.
+    """
+    check_data(X, "X")
+    owner = getattr(fn, "__self__", None)
+    model_xp = model_array_module(owner) if owner is not None else backend.get_array_module(X)
+    dtype = model_dtype(owner) if owner is not None else X.dtype
+    on_host = backend.get_array_module(X) is np
+    out = []
+    for b0 in range(0, X.shape[0], batch_size):
+        yb = fn(_on(model_xp, X[b0:b0 + batch_size], dtype), training=False)
+        out.append(backend.to_numpy(yb) if on_host else yb)
+    if not out:
+        raise ValueError("X is empty: nothing to predict")
+    mod = np if on_host else model_xp
+    return mod.concatenate(out, axis=0)
