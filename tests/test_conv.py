@@ -129,7 +129,8 @@ def _naive_conv(x, W, b, stride, pads):
                     for c in range(x.shape[1]):
                         for i in range(kh):
                             for j in range(kw):
-                                y[ni, o, r, q] += W[o, c, i, j] * xpad[ni, c, r * sh + i, q * sw + j]
+                                pixel = xpad[ni, c, r * sh + i, q * sw + j]
+                                y[ni, o, r, q] += W[o, c, i, j] * pixel
                     y[ni, o, r, q] += b[o]
     return y
 

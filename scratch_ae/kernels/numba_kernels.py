@@ -26,64 +26,89 @@ from .numpy_kernels import output_hw, output_size  # noqa: F401 - re-exported: s
 
 # --------------------------------------------------------------------------------------------
 # the compiled loops
+#
+# Why the loops index flat, unsigned offsets: Numba, like NumPy, lets x[-1] mean the last
+# element, so every *signed* index is tested for a negative sign before it is used. That test
+# in the innermost loop stops LLVM from turning the copy into vector instructions; an unsigned
+# index (np.uint64) cannot be negative, so the test disappears. Offsets are computed in signed
+# arithmetic first and only converted once they are known to be in range.
+
+
+@njit(cache=True)
+def _valid_range(ow, sw, j, pl, w):
+    """Output columns q in [lo, hi) whose input column q*sw + j - pl lies inside [0, w)."""
+    lo = 0
+    while lo < ow and lo * sw + j - pl < 0:
+        lo += 1
+    hi = ow
+    while hi > lo and (hi - 1) * sw + j - pl >= w:
+        hi -= 1
+    return lo, hi
 
 
 @njit(parallel=True, cache=True)
 def _im2col_loop(x, col, kh, kw, sh, sw, pt, pl, oh, ow):
-    n_img, _, h, w = x.shape
-    rows = col.shape[0]
-    for task in prange(rows * n_img):
-        row = task // n_img
-        n = task % n_img
-        c = row // (kh * kw)
-        i = (row // kw) % kh
-        j = row % kw
-        # Output columns whose input column ow*sw + j - pl falls inside [0, w): computing the
-        # range once keeps the innermost loop free of bounds tests.
-        lo = 0
-        while lo < ow and lo * sw + j - pl < 0:
-            lo += 1
-        hi = ow
-        while hi > lo and (hi - 1) * sw + j - pl >= w:
-            hi -= 1
-        base = n * oh * ow
-        for y in range(oh):
-            start = base + y * ow
-            src = y * sh + i - pt
-            if src < 0 or src >= h:
-                for q in range(ow):
-                    col[row, start + q] = 0
-                continue
-            for q in range(lo):
-                col[row, start + q] = 0
-            for q in range(lo, hi):
-                col[row, start + q] = x[n, c, src, q * sw + j - pl]
-            for q in range(hi, ow):
-                col[row, start + q] = 0
+    n_img, n_ch, h, w = x.shape
+    xf = x.reshape(-1)  # both arrays are C-contiguous, so these are views
+    cf = col.reshape(-1)
+    n_cols = n_img * oh * ow
+    # One task per (image, channel) plane: the plane stays in cache while its KH*KW rows of
+    # col are written, and no two tasks write the same element of col.
+    for task in prange(n_img * n_ch):
+        n = task // n_ch
+        c = task % n_ch
+        plane = (n * n_ch + c) * h * w
+        for i in range(kh):
+            for j in range(kw):
+                lo, hi = _valid_range(ow, sw, j, pl, w)
+                row_start = ((c * kh + i) * kw + j) * n_cols + n * oh * ow
+                for y in range(oh):
+                    d = np.uint64(row_start + y * ow)
+                    src = y * sh + i - pt
+                    if src < 0 or src >= h:  # a padding row
+                        for q in range(ow):
+                            cf[d + np.uint64(q)] = 0
+                        continue
+                    for q in range(lo):  # padding columns on the left ...
+                        cf[d + np.uint64(q)] = 0
+                    for q in range(hi, ow):  # ... and on the right
+                        cf[d + np.uint64(q)] = 0
+                    s = np.uint64(plane + src * w + lo * sw + j - pl)  # input of column lo
+                    d += np.uint64(lo)
+                    if sw == 1:  # the common case gets its own loop: a plain vectorized copy
+                        for q in range(hi - lo):
+                            cf[d + np.uint64(q)] = xf[s + np.uint64(q)]
+                    else:
+                        for q in range(hi - lo):
+                            cf[d + np.uint64(q)] = xf[s + np.uint64(q * sw)]
 
 
 @njit(parallel=True, cache=True)
 def _col2im_loop(col, dx, kh, kw, sh, sw, pt, pl, oh, ow):
     n_img, n_ch, h, w = dx.shape
+    cf = col.reshape(-1)
+    df = dx.reshape(-1)
+    n_cols = n_img * oh * ow
+    # One task per (image, channel) plane of dx: every addition into a plane comes from the
+    # same task, so overlapping windows need no atomics.
     for task in prange(n_img * n_ch):
         n = task // n_ch
         c = task % n_ch
-        for r in range(h):
-            for s in range(w):
-                dx[n, c, r, s] = 0
-        base = n * oh * ow
+        plane = (n * n_ch + c) * h * w
+        for k in range(h * w):
+            df[np.uint64(plane + k)] = 0
         for i in range(kh):
             for j in range(kw):
-                row = (c * kh + i) * kw + j
+                lo, hi = _valid_range(ow, sw, j, pl, w)
+                row_start = ((c * kh + i) * kw + j) * n_cols + n * oh * ow
                 for y in range(oh):
                     dst = y * sh + i - pt
                     if dst < 0 or dst >= h:
-                        continue
-                    start = base + y * ow
-                    for q in range(ow):
-                        s = q * sw + j - pl
-                        if 0 <= s < w:
-                            dx[n, c, dst, s] += col[row, start + q]
+                        continue  # a padding row: its gradient is dropped
+                    d = np.uint64(plane + dst * w + lo * sw + j - pl)
+                    s = np.uint64(row_start + y * ow + lo)
+                    for q in range(hi - lo):
+                        df[d + np.uint64(q * sw)] += cf[s + np.uint64(q)]
 
 
 @njit(parallel=True, cache=True)
