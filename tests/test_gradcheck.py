@@ -1,0 +1,191 @@
+"""The gradient checker itself: a correct backward passes, every planted bug is caught and
+reported with the parameter, the index and both values."""
+
+import re
+
+import numpy as np
+import pytest
+
+from scratch_ae import MSE, Dense, ReLU
+from scratch_ae.gradcheck import GradientCheckError, check_layer, check_loss
+
+# "gradient of parameter b[0] is wrong: analytic 0, numeric 1.23, relative error ..."
+VALUES = re.compile(r"analytic (\S+), numeric (\S+), relative error")
+
+
+def _x(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def _upstream(y_shape, seed=0):
+    """The random upstream gradient check_layer uses (seed + 2), recomputed independently."""
+    return np.random.default_rng(seed + 2).standard_normal(y_shape)
+
+
+# ------------------------------------------------------------------------------ planted bugs
+
+
+class ForgetsBias(Dense):
+    def backward(self, dy):
+        self.grads["W"] += self.x.T @ dy
+        return dy @ self.params["W"].T
+
+
+class TransposedWeightGrad(Dense):
+    def backward(self, dy):
+        self.grads["W"] += (self.x.T @ dy).T  # right shape only because the layer is square
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.params["W"].T
+
+
+class ScaledDx(Dense):
+    def backward(self, dy):
+        return 1.01 * super().backward(dy)
+
+
+class WritesIntoDy(Dense):
+    def backward(self, dy):
+        dx = super().backward(dy)
+        dy *= 0.5  # forbidden: the caller may still need dy
+        return dx
+
+
+class AssignsGrad(Dense):
+    def backward(self, dy):
+        self.grads["W"] = self.x.T @ dy  # replaces instead of adding
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.params["W"].T
+
+
+class AssignsGradInPlace(Dense):
+    def backward(self, dy):
+        self.grads["W"][...] = self.x.T @ dy  # same buffer, but overwritten instead of added to
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.params["W"].T
+
+
+class OneWrongWeight(Dense):
+    """Wrong in a single element of W: only a check that looks at that element, or at a random
+    direction through all of W, can see it."""
+
+    def backward(self, dy):
+        dx = super().backward(dy)
+        self.grads["W"][7, 3] += 0.5 * (self.x.T @ dy)[7, 3] + 1.0
+        return dx
+
+
+def _with_bias(layer, seed=3):
+    layer.params["b"][...] = np.random.default_rng(seed).standard_normal(layer.params["b"].shape)
+    return layer
+
+
+def test_correct_dense_passes_with_tiny_error():
+    err = check_layer(_with_bias(Dense(5, 3)), _x((4, 5)))
+    assert err < 1e-6
+
+
+def test_forgotten_bias_gradient_is_caught_and_reported():
+    x = _x((4, 5))
+    with pytest.raises(GradientCheckError) as exc:
+        check_layer(_with_bias(ForgetsBias(5, 3)), x)
+    msg = str(exc.value)
+    assert "parameter b" in msg
+    analytic, numeric = (float(v) for v in VALUES.search(msg).groups())
+    assert analytic == 0.0
+    # d/db_0 of sum(y * g) is the column sum of g: the checker's numeric value must say so.
+    g = _upstream((4, 3))
+    assert numeric == pytest.approx(g[:, 0].sum(), rel=1e-8)
+
+
+def test_failure_message_shows_a_plain_index():
+    """The index must read like Python, "b[0]", not "b[np.int64(0)]" (NumPy 2's repr)."""
+    with pytest.raises(GradientCheckError) as exc:
+        check_layer(_with_bias(ForgetsBias(5, 3)), _x((4, 5)))
+    assert "parameter b[0] is wrong" in str(exc.value)
+
+
+def test_transposed_weight_gradient_is_caught():
+    with pytest.raises(GradientCheckError, match=r"parameter W.*analytic .* numeric"):
+        check_layer(_with_bias(TransposedWeightGrad(4, 4)), _x((3, 4)))
+
+
+def test_dx_off_by_one_percent_is_caught():
+    with pytest.raises(GradientCheckError, match=r"input x.*analytic .* numeric") as exc:
+        check_layer(_with_bias(ScaledDx(5, 3)), _x((4, 5)))
+    analytic, numeric = (float(v) for v in VALUES.search(str(exc.value)).groups())
+    assert analytic == pytest.approx(1.01 * numeric, rel=1e-8)
+
+
+def test_backward_writing_into_dy_is_caught():
+    with pytest.raises(GradientCheckError, match="modified its input dy in place"):
+        check_layer(WritesIntoDy(5, 3), _x((4, 5)))
+
+
+@pytest.mark.parametrize("cls", [AssignsGrad, AssignsGradInPlace])
+def test_backward_assigning_instead_of_adding_is_caught(cls):
+    with pytest.raises(GradientCheckError, match=r"parameter W was not accumulated"):
+        check_layer(cls(5, 3), _x((4, 5)))
+
+
+def test_relu_exactly_at_zero_is_reported_as_a_kink():
+    x = _x((3, 4))
+    x[0, 0] = 0.0  # the first element checked sits on the kink
+    with pytest.raises(GradientCheckError, match="kink") as exc:
+        check_layer(ReLU(), x)
+    assert "input x" in str(exc.value)
+    assert "is wrong" not in str(exc.value)
+
+
+def test_relu_away_from_the_kink_passes():
+    x = _x((3, 4))
+    x = np.sign(x) * (np.abs(x) + 0.1)
+    assert check_layer(ReLU(), x) < 1e-6
+
+
+def test_random_direction_path_passes_a_correct_layer():
+    # W has 30*20 = 600 elements > max_elements: sampled elements plus random directions.
+    layer = _with_bias(Dense(30, 20))
+    assert check_layer(layer, _x((2, 30)), max_elements=16, n_directions=3) < 1e-6
+
+
+def test_random_direction_alone_catches_a_bug():
+    # max_elements=0 leaves only the random directions: they must still see the bad dx.
+    with pytest.raises(GradientCheckError, match="input x along random direction"):
+        check_layer(ScaledDx(30, 20), _x((2, 30)), max_elements=0, n_directions=2)
+
+
+def test_random_direction_catches_one_wrong_element_that_sampling_misses():
+    layer = _with_bias(OneWrongWeight(30, 20))
+    x = _x((2, 30))
+    # The checker's element sampling, replayed: its generator (seed + 1) first picks 5 of the
+    # input's 60 elements and draws 2 directions for it, then picks 5 of W's 600 elements.
+    rs = np.random.default_rng(1)
+    rs.choice(x.size, size=5, replace=False)
+    for _ in range(2):
+        rs.standard_normal(x.shape)
+    sampled = {int(i) for i in rs.choice(600, size=5, replace=False)}
+    assert 7 * 20 + 3 not in sampled  # the bad element is not among the sampled ones...
+    # ...so only a random direction through all of W can catch it.
+    with pytest.raises(GradientCheckError, match="parameter W along random direction"):
+        check_layer(layer, x, max_elements=5, n_directions=2)
+
+
+class WrongMSE(MSE):
+    def backward(self):
+        return self.diff / self.denom  # forgot the factor 2
+
+
+def test_check_loss_passes_a_correct_loss_and_catches_a_wrong_one():
+    p, t = _x((3, 4), 1), _x((3, 4), 2)
+    assert check_loss(MSE(), p, t) < 1e-6
+    with pytest.raises(GradientCheckError, match=r"prediction.*analytic .* numeric") as exc:
+        check_loss(WrongMSE(), p, t)
+    analytic, numeric = (float(v) for v in VALUES.search(str(exc.value)).groups())
+    assert numeric == pytest.approx(2 * analytic, rel=1e-8)
+
+
+def test_checker_runs_in_float64_even_for_a_float32_layer():
+    layer = Dense(4, 3)  # float32 by default
+    assert layer.params["W"].dtype == np.float32
+    assert check_layer(layer, _x((2, 4)).astype(np.float32)) < 1e-6
+    assert layer.params["W"].dtype == np.float64
