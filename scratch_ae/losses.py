@@ -16,7 +16,6 @@ A loss is two functions, like a layer::
 
 from __future__ import annotations
 
-
 from .backend import get_array_module
 
 # Keras' backend epsilon: BCE on probabilities clips them to [EPS, 1 - EPS] before the log.

@@ -160,7 +160,7 @@ OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "nadam": Nadam}
 
 
 def get_optimizer(name, **kwargs) -> Optimizer:
-    """An optimizer by name (``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"nadam"``) or passed through."""
+    """By name (``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"nadam"``); or passed through."""
     if isinstance(name, Optimizer):
         return name
     try:

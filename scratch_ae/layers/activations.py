@@ -5,7 +5,6 @@ All map (N, ...) -> (N, ...) with the same shape; backward is ``dL/dx = dL/dy * 
 
 from __future__ import annotations
 
-
 from .base import Layer
 
 # SELU's constants (Klambauer et al., 2017): chosen so activations keep mean 0 / variance 1.

@@ -12,7 +12,7 @@ from .base import Layer
 
 
 class Dropout(Layer):
-    """Inverted dropout: while training, ``y = x * m / (1 - rate)`` with ``m ~ Bernoulli(1 - rate)``.
+    """Inverted dropout: in training ``y = x * m / (1 - rate)``, ``m ~ Bernoulli(1 - rate)``.
 
     Dividing by the keep probability at training time keeps ``E[y] = x``, so nothing needs to be
     rescaled at inference, where ``y = x``. Backward: ``dL/dx = dy * m / (1 - rate)``.

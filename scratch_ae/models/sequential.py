@@ -21,7 +21,7 @@ class Model(Layer):
         return fit(self, X, Y, **kwargs)
 
     def evaluate(self, X, Y=None, **kwargs):
-        """Mean loss (and its parts) on ``X`` in inference mode; see :func:`scratch_ae.train.evaluate`."""
+        """Mean loss (and its parts) on ``X`` in inference mode; see ``train.evaluate``."""
         from ..train import evaluate  # noqa: PLC0415
 
         return evaluate(self, X, Y, **kwargs)
