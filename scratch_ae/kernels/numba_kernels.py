@@ -17,10 +17,19 @@ and returns the seconds it took, so the first-call cost can be measured and repo
 
 from __future__ import annotations
 
+import os
 import time
 
-import numpy as np
-from numba import njit, prange
+# Numba's default OpenMP thread pool lets idle workers spin on the cores for a while after each
+# parallel loop. These kernels are short (about a millisecond) and alternate with BLAS calls, so
+# the spinning workers steal the cores that BLAS and the main thread need next; on a loaded
+# machine a parallel call then waits up to a scheduler tick (4-12 ms) for a descheduled worker.
+# Passive waiting (sleep at once) avoids that. setdefault: a value the user set always wins. It
+# must be set before OpenMP starts, i.e. before the first parallel call in this process.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402 - after the environment variable on purpose
+from numba import njit, prange  # noqa: E402
 
 from .numpy_kernels import output_hw, output_size  # noqa: F401 - re-exported: same API
 
