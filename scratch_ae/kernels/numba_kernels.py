@@ -7,9 +7,10 @@ the reference code. What changes here is only *how* the loops run:
   (col2im, max pooling), so no padded copy of the batch is made;
 * each public function is a thin Python wrapper (shapes, allocation with the input's dtype,
   contiguity) around one ``@njit(parallel=True, cache=True)`` loop;
-* the parallel loops are split so that no two threads ever write the same element: im2col
-  over (row, image) pairs of ``col``, col2im and pooling over (image, channel) planes. That is
-  why none of them needs atomics or a reduction.
+* every parallel loop runs one task per (image, channel) plane, so no two threads ever write
+  the same element (im2col: that plane's KH*KW stretches of ``col``; col2im and pooling: that
+  plane of the output). That is why none of them needs atomics or a reduction;
+* the innermost copies use flat, unsigned offsets so that LLVM can vectorize them (below).
 
 ``warmup()`` compiles (or loads from Numba's on-disk cache) every loop for float32 and float64
 and returns the seconds it took, so the first-call cost can be measured and reported.
