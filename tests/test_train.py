@@ -1,0 +1,335 @@
+"""The fit loop and whole-model arithmetic: a network worked by hand, parity with PyTorch on
+Géron's stacked autoencoder, a short real-data run, memory/dtype discipline, input errors."""
+
+import math
+import os
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from scratch_ae import (
+    BCE,
+    MSE,
+    SELU,
+    SGD,
+    Autoencoder,
+    Dense,
+    Sequential,
+    Sigmoid,
+    backend,
+)
+from scratch_ae.train import History, evaluate, fit, predict
+
+# ------------------------------------------------------------------------------ helpers
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Small matrix products run faster on one BLAS thread, most of all on a busy machine."""
+    try:
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415 (comes with scikit-learn)
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(1):
+        yield
+
+
+def geron_stacked_ae(dtype=np.float32):
+    """784-100-30-100-784, SELU, sigmoid output, BCE (Géron, chapter 17)."""
+    model = Autoencoder([Dense(784, 100), SELU(), Dense(100, 30), SELU()],
+                        [Dense(30, 100), SELU(), Dense(100, 784), Sigmoid()], loss="bce")
+    return model.astype(dtype)
+
+
+def _synthetic_digits(n, seed=0):
+    """Blobs of ink on a dark 28x28 background, flattened: digit-like statistics, no files."""
+    rs = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:28, 0:28]
+    out = np.zeros((n, 28, 28), np.float32)
+    for i in range(n):
+        for _ in range(3):
+            cy, cx = rs.uniform(8, 20, size=2)
+            out[i] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / rs.uniform(4, 12))
+    return np.clip(out, 0, 1).reshape(n, 784)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """Flat float32 digits: MNIST from $SCRATCH_AE_DATA when there, else the offline sample."""
+    data = pytest.importorskip("scratch_ae.data", reason="scratch_ae/data.py is not there yet")
+    if os.environ.get("SCRATCH_AE_DATA"):
+        try:
+            return data.load_mnist(os.environ["SCRATCH_AE_DATA"], flat=True, download=False)
+        except data.DataError:
+            pass
+    try:
+        return data.load_sample(flat=True)
+    except data.DataError as exc:
+        pytest.skip(f"no MNIST under $SCRATCH_AE_DATA and no offline sample: {exc}")
+
+
+def _small_model(dtype=np.float32):
+    backend.seed(0)
+    return Sequential([Dense(784, 16), SELU(), Dense(16, 784), Sigmoid()], loss="bce").astype(
+        dtype)
+
+
+# ------------------------------------------------------------------------------ by hand
+
+
+def test_tiny_network_worked_by_hand():
+    layer = Dense(2, 1).astype(np.float64)
+    layer.params["W"][...] = [[0.5], [-1.0]]
+    layer.params["b"][...] = [0.1]
+    model = Sequential([layer, Sigmoid()])
+    x = np.array([[1.0, 2.0]])
+    t = np.array([[1.0]])
+    loss = MSE()
+
+    # forward: z = 0.5*1 + (-1)*2 + 0.1 = -1.4
+    #          y = sigmoid(-1.4) = 1 / (1 + e^1.4) = 1 / 5.0552 = 0.19781611144141825
+    y = model.forward(x, training=True)
+    assert y[0, 0] == pytest.approx(0.19781611144141825, rel=1e-14)
+    # loss: (y - t)^2 over N*D = 1 element = (0.19781611 - 1)^2 = 0.643498991062967
+    assert float(loss.forward(y, t)) == pytest.approx(0.643498991062967, rel=1e-14)
+    # dL/dy = 2 (y - t) = -1.6043677771171634
+    dy = loss.backward()
+    assert dy[0, 0] == pytest.approx(-1.6043677771171634, rel=1e-14)
+    # dL/dz = dL/dy * y (1 - y) = -1.60436778 * 0.15868490 = -0.25458893625710416
+    # dL/dW = x^T dL/dz = [[1 * -0.254589], [2 * -0.254589]] = [[-0.2545889], [-0.5091779]]
+    # dL/db = -0.25458893625710416;   dL/dx = dL/dz * W^T = [-0.1272945, 0.2545889]
+    model.zero_grad()
+    dx = model.backward(dy)
+    np.testing.assert_allclose(layer.grads["W"], [[-0.25458893625710416],
+                                                  [-0.5091778725142083]], rtol=1e-13)
+    np.testing.assert_allclose(layer.grads["b"], [-0.25458893625710416], rtol=1e-13)
+    np.testing.assert_allclose(dx, [[0.5 * -0.25458893625710416, -1 * -0.25458893625710416]],
+                               rtol=1e-13)
+    # SGD, lr 0.1: W = [[0.5 + 0.025458894], [-1 + 0.050917787]], b = 0.1 + 0.025458894
+    SGD(lr=0.1).step(model)
+    np.testing.assert_allclose(layer.params["W"], [[0.5254588936257104], [-0.9490822127485792]],
+                               rtol=1e-14)
+    np.testing.assert_allclose(layer.params["b"], [0.12545889362571042], rtol=1e-14)
+    # The independent formula, for good measure.
+    z = 0.5 * 1 - 1 * 2 + 0.1
+    s = 1 / (1 + math.exp(-z))
+    assert layer.params["b"][0] == pytest.approx(0.1 - 0.1 * 2 * (s - 1) * s * (1 - s),
+                                                 rel=1e-14)
+
+
+# ------------------------------------------------------------------------------ vs PyTorch
+
+
+def _torch_reference(torch, model, x, steps, dtype):
+    tdt = {np.float32: torch.float32, np.float64: torch.float64}[dtype]
+    dense = [layer for _, layer, name in model.named_parameters() if name == "W"]
+    linears = []
+    for d in dense:
+        lin = torch.nn.Linear(d.in_features, d.out_features, dtype=tdt)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(d.params["W"].T.copy()))
+            lin.bias.copy_(torch.from_numpy(d.params["b"].copy()))
+        linears.append(lin)
+    net = torch.nn.Sequential(linears[0], torch.nn.SELU(), linears[1], torch.nn.SELU(),
+                              linears[2], torch.nn.SELU(), linears[3], torch.nn.Sigmoid())
+    opt = torch.optim.SGD(net.parameters(), lr=1.5)
+    xt = torch.from_numpy(x)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy(net(xt), xt)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [(lin.weight.detach().numpy().T, lin.bias.detach().numpy())
+                    for lin in linears]
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-9), (np.float32, 1e-5)])
+def test_geron_stacked_ae_matches_pytorch_for_20_sgd_steps(dtype, tol):
+    torch = pytest.importorskip("torch")
+    try:
+        from scratch_ae.data import load_sample  # noqa: PLC0415
+
+        x = load_sample(flat=True).x_train[:64]
+    except Exception:  # data.py or scikit-learn missing: digit-like blobs instead
+        x = _synthetic_digits(64)
+    x = np.ascontiguousarray(x, dtype=dtype)
+    backend.seed(0)
+    model = geron_stacked_ae(dtype)
+    # One thread: on a small shared machine torch's thread pool spends seconds waiting.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        losses, weights = _torch_reference(torch, model, x, 20, dtype)
+    finally:
+        torch.set_num_threads(threads)
+
+    # 64 samples, batch 64, no shuffling: each epoch is exactly one SGD step on the same batch.
+    hist = model.fit(x, epochs=20, batch_size=64, shuffle=False, verbose=False,
+                     optimizer=SGD(lr=1.5), loss=BCE())
+    np.testing.assert_allclose(hist["loss"], losses, rtol=tol, atol=tol)
+    assert losses[-1] < losses[0] - 0.05  # it really trained, so the comparison means something
+    dense = [layer for _, layer, name in model.named_parameters() if name == "W"]
+    for d, (w, b) in zip(dense, weights, strict=True):
+        assert d.params["W"].dtype == dtype
+        np.testing.assert_allclose(d.params["W"], w, rtol=tol, atol=tol)
+        np.testing.assert_allclose(d.params["b"], b, rtol=tol, atol=tol)
+
+
+# ------------------------------------------------------------------------------ fit
+
+
+def test_fit_returns_history_per_epoch():
+    x = _synthetic_digits(40)
+    hist = _small_model().fit(x, epochs=3, batch_size=8, validation_data=x[:10], verbose=False,
+                              optimizer=SGD(lr=1.0))
+    assert isinstance(hist, History)
+    for key in ("loss", "recon", "val_loss", "val_recon"):
+        assert len(hist[key]) == 3, key
+        assert all(math.isfinite(v) for v in hist[key])
+    assert len(hist.seconds) == 3
+    assert hist.last("loss") == hist["loss"][-1]
+    assert hist["loss"][-1] < hist["loss"][0]
+    assert "penalty" not in hist.history  # no regularizer, no penalty column
+
+
+def test_short_run_on_digits_lowers_validation_bce(digits):
+    backend.seed(0)
+    model = geron_stacked_ae()
+    x_val = digits.x_valid[:500]
+    before = evaluate(model, x_val)["loss"]
+    hist = model.fit(digits.x_train, epochs=100, batch_size=32, max_steps=300,
+                     validation_data=x_val, optimizer=SGD(lr=1.5), verbose=False)
+    after = hist["val_loss"][-1]
+    assert after == pytest.approx(evaluate(model, x_val)["loss"], rel=1e-6)
+    assert after < 0.5 * before, (before, after)  # ~0.70 -> ~0.21 on the offline sample
+    assert hist["loss"][-1] < hist["loss"][0]
+
+
+def test_max_steps_stops_after_that_many_updates():
+    opt = SGD(lr=0.1)
+    hist = _small_model().fit(_synthetic_digits(50), epochs=10, batch_size=4, max_steps=7,
+                              optimizer=opt, verbose=False)
+    assert opt.iterations == 7
+    assert len(hist["loss"]) == 1  # 13 batches per epoch: stopped inside the first
+
+
+def test_fit_on_float32_data_never_makes_a_float64_or_full_copy():
+    x = np.random.default_rng(0).random((20_000, 784), dtype=np.float32)
+    model = _small_model()
+    seen = []
+    inner = model.forward
+
+    def recording_forward(xb, training=False):
+        seen.append((xb.dtype, xb.shape, xb.base is not None))
+        return inner(xb, training=training)
+
+    model.forward = recording_forward
+    tracemalloc.start()
+    try:
+        fit(model, x, epochs=1, batch_size=32, max_steps=3, optimizer=SGD(lr=0.1),
+            verbose=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(seen) == 3
+    for dtype, shape, is_view in seen:
+        assert dtype == np.float32
+        assert shape == (32, 784)
+        assert is_view  # a slice of a gathered chunk, not a fresh copy per batch
+    # A float64 copy of X would take 2 * X.nbytes (125 MB); even a float32 one X.nbytes.
+    assert peak < 0.5 * x.nbytes, f"fit allocated {peak / 1e6:.1f} MB at peak"
+
+
+def test_fit_on_float64_model_casts_batches_not_data():
+    x = _synthetic_digits(16)
+    model = _small_model(np.float64)
+    dtypes = []
+    inner = model.forward
+    model.forward = lambda xb, training=False: dtypes.append(xb.dtype) or inner(xb, training)
+    fit(model, x, epochs=1, batch_size=8, verbose=False)
+    assert dtypes == [np.float64, np.float64]
+    assert x.dtype == np.float32  # the caller's data is untouched
+
+
+def test_nan_in_x_names_nan_and_its_index():
+    x = _synthetic_digits(10)
+    x[3, 5] = np.nan
+    with pytest.raises(ValueError, match=r"NaN.*first at index \(3, 5\)"):
+        fit(_small_model(), x, verbose=False)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64])
+def test_integer_x_says_to_convert(dtype):
+    x = np.zeros((10, 784), dtype=dtype)
+    with pytest.raises(TypeError, match=r"float32 or float64, got dtype .*astype\('float32'\)"):
+        fit(_small_model(), x, verbose=False)
+
+
+def test_y_with_other_n_is_rejected():
+    x = _synthetic_digits(10)
+    with pytest.raises(ValueError, match="Y has 9 samples but X has 10"):
+        fit(_small_model(), x, x[:9], verbose=False)
+    with pytest.raises(ValueError, match="validation Y has 4 samples but X has 5"):
+        fit(_small_model(), x, validation_data=(x[:5], x[:4]), verbose=False)
+
+
+def test_x_without_batch_axis_is_rejected():
+    with pytest.raises(ValueError, match=r"batch axis.*shape \(784,\)"):
+        fit(_small_model(), np.zeros(784, np.float32), verbose=False)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"epochs": -1}, "epochs must be a non-negative integer, got -1"),
+    ({"epochs": 1.5}, "epochs must be a non-negative integer, got 1.5"),
+    ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+    ({"batch_size": 8.0}, "batch_size must be a positive integer, got 8.0"),
+])
+def test_epochs_and_batch_size_validation(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        fit(_small_model(), _synthetic_digits(4), verbose=False, **kwargs)
+
+
+def test_evaluate_and_predict_do_not_depend_on_batch_size():
+    x = _synthetic_digits(50).astype(np.float64)
+    model = _small_model(np.float64)
+    a = evaluate(model, x, batch_size=7)
+    b = evaluate(model, x, batch_size=256)
+    assert a["loss"] == pytest.approx(b["loss"], rel=1e-12)
+    # ...and equals the loss of the whole set at once.
+    assert a["loss"] == pytest.approx(float(BCE().forward(model.forward(x), x)), rel=1e-12)
+    p7, p256 = model.predict(x, batch_size=7), model.predict(x, batch_size=256)
+    assert p7.shape == (50, 784) and p7.dtype == np.float64
+    np.testing.assert_allclose(p7, p256, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(predict(model.forward, x, batch_size=13), p256, rtol=1e-12)
+
+
+def test_predict_on_empty_input():
+    with pytest.raises(ValueError, match="empty"):
+        _small_model().predict(np.zeros((0, 784), np.float32))
+
+
+def test_absurd_learning_rate_raises_floating_point_error():
+    backend.seed(0)
+    model = Sequential([Dense(784, 64), Dense(64, 784)], loss="mse")
+    x = _synthetic_digits(64)
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError,
+                                                  match="learning rate is probably too high"):
+        fit(model, x, epochs=3, batch_size=8, optimizer=SGD(lr=1e4), verbose=False)
+
+
+def test_verbose_shows_a_progress_bar(capsys):
+    fit(_small_model(), _synthetic_digits(20), epochs=1, batch_size=5, verbose=True)
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err
+    assert "sample/s" in err
+    assert "loss=" in err
+
+
+def test_quiet_fit_prints_nothing(capsys):
+    fit(_small_model(), _synthetic_digits(20), epochs=1, batch_size=5, verbose=False)
+    out = capsys.readouterr()
+    assert out.err == "" and out.out == ""
