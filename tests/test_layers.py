@@ -333,14 +333,18 @@ def _all_layers():
 def test_dtype_is_preserved_forward_and_backward(dtype, training):
     for layer, shape in _all_layers():
         layer.astype(dtype)
+        if isinstance(layer, DenseTranspose):
+            layer.dense.astype(dtype)  # the tied weight belongs to the Dense
         x = _away_from_zero(_randn(shape)).astype(dtype)
         y = layer.forward(x, training=training)
         assert y.dtype == dtype, f"{layer!r} forward returned {y.dtype} for {dtype}"
         dx = layer.backward(_randn(y.shape).astype(dtype))
         assert dx.dtype == dtype, f"{layer!r} backward returned {dx.dtype} for {dtype}"
         assert dx.shape == x.shape
-        for name, g in layer.grads.items():
-            assert g.dtype == dtype, f"{layer!r} grad {name} became {g.dtype}"
+        owners = [layer, layer.dense] if isinstance(layer, DenseTranspose) else [layer]
+        for owner in owners:
+            for name, g in owner.grads.items():
+                assert g.dtype == dtype, f"{layer!r} grad {name} became {g.dtype}"
 
 
 # ------------------------------------------------------------------------------ bad input
