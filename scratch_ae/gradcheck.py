@@ -100,7 +100,7 @@ def _check_tensor(label, arr, analytic, f, *, rtol, floor, max_elements, n_direc
     for i in flat:
         idx = np.unravel_index(int(i), arr.shape)
         num, plus, minus = _numeric(f, arr, idx, h)
-        worst = _compare(f"{label}", list(idx), float(analytic_host[idx]), num, plus, minus,
+        worst = _compare(label, [int(i) for i in idx], float(analytic_host[idx]), num, plus, minus,
                          rtol, floor, worst)
     if max_elements is not None and size > max_elements:
         for k in range(n_directions):

@@ -17,6 +17,7 @@ A loss is two functions, like a layer::
 from __future__ import annotations
 
 from .backend import get_array_module
+from .layers.activations import sigmoid
 
 # Keras' backend epsilon: BCE on probabilities clips them to [EPS, 1 - EPS] before the log.
 EPS = 1e-7
@@ -100,7 +101,7 @@ class BCEWithLogits(Loss):
         xp = self._check(y_pred, y_true)
         z = y_pred
         self.y = y_true.astype(z.dtype, copy=False)
-        self.s = 0.5 * (1 + xp.tanh(0.5 * z))
+        self.s = sigmoid(z)
         terms = xp.maximum(z, 0) - z * self.y + xp.log1p(xp.exp(-xp.abs(z)))
         return terms.sum() / self.denom
 

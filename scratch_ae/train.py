@@ -73,7 +73,9 @@ def check_data(X, name: str = "X", n: int | None = None):
     if X.ndim < 2:
         raise ValueError(f"{name} must have a batch axis, shape (N, ...), got shape {X.shape}")
     if X.dtype.kind != "f":
-        hint = " (scale uint8 images with X.astype('float32') / 255)" if X.dtype.kind == "u" else ""
+        hint = ""
+        if X.dtype.kind in "ui":
+            hint = " (convert with X.astype('float32'), and divide 0..255 pixels by 255)"
         raise TypeError(f"{name} must be float32 or float64, got dtype {X.dtype}{hint}")
     if n is not None and X.shape[0] != n:
         raise ValueError(f"{name} has {X.shape[0]} samples but X has {n}")

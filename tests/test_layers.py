@@ -202,19 +202,20 @@ def test_sigmoid_matches_expit_without_overflow(dtype):
     x = np.array([[-1000.0, -100.0, -30.0, -5.0, -1.0, 0.0, 1.0, 5.0, 30.0, 100.0, 1000.0]],
                  dtype=dtype)
     expected = special.expit(x.astype(np.float64))
-    with np.errstate(all="raise"), warnings.catch_warnings():
+    # Overflow would be a bug; exp(-1000) underflowing to 0 is the right answer.
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"), \
+            warnings.catch_warnings():
         warnings.simplefilter("error")
         y = Sigmoid().forward(x)
     assert y.dtype == dtype
     assert np.all(np.isfinite(y)) and np.all((y >= 0) & (y <= 1))
     eps = np.finfo(dtype).eps
-    # Values lie in [0, 1]: within a few ulps of 1 in absolute terms everywhere, and within a
-    # few ulps relatively where the output is not small. (The tanh form loses relative accuracy
-    # in the far left tail, e.g. sigmoid(-20) in float32 is 0 instead of 2e-9; the absolute
-    # error there is still below one ulp of 1.)
+    # Within a few ulps of 1 in absolute terms everywhere, and within a few ulps *relatively*
+    # wherever the true value is representable: the left tail (sigmoid(-30) ~ 9e-14) must not
+    # be flushed to 0, as 0.5 * (1 + tanh(x / 2)) would do.
     np.testing.assert_allclose(y, expected, rtol=0, atol=4 * eps)
-    mid = np.abs(x) <= 1
-    np.testing.assert_allclose(y[mid], expected[mid], rtol=4 * eps)
+    normal = expected > np.finfo(dtype).tiny
+    np.testing.assert_allclose(y[normal], expected[normal], rtol=4 * eps)
     assert y[0, 0] == 0.0 and y[0, -1] == 1.0 and y[0, 5] == 0.5
 
 

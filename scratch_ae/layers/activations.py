@@ -5,6 +5,7 @@ All map (N, ...) -> (N, ...) with the same shape; backward is ``dL/dx = dL/dy * 
 
 from __future__ import annotations
 
+from ..backend import get_array_module
 from .base import Layer
 
 # SELU's constants (Klambauer et al., 2017): chosen so activations keep mean 0 / variance 1.
@@ -94,16 +95,26 @@ class SELU(Activation):
         return dy * d.astype(dy.dtype, copy=False)
 
 
+def sigmoid(x):
+    """``1 / (1 + exp(-x))`` without overflow and with full relative precision in both tails.
+
+    With ``e = exp(-|x|)`` (always in (0, 1], so it never overflows): ``1 / (1 + e)`` for
+    x >= 0 and ``e / (1 + e)`` for x < 0 -- the same function, rearranged.
+    """
+    xp = get_array_module(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1, e) / (1 + e)
+
+
 class Sigmoid(Activation):
     """``y = 1 / (1 + exp(-x))``;  ``dL/dx = dy * y * (1 - y)``.
 
-    Computed as ``0.5 * (1 + tanh(x / 2))``, the same function, because ``exp(-x)`` overflows
-    (with a warning) for very negative x while tanh saturates quietly.
+    Computed by :func:`sigmoid`, which never overflows (a naive ``exp(-x)`` does, with a
+    warning, for very negative x).
     """
 
     def _forward(self, x):
-        xp = self.check_input(x)
-        self.y = 0.5 * (1 + xp.tanh(0.5 * x))
+        self.y = sigmoid(x)
         return self.y
 
     def backward(self, dy):
@@ -135,8 +146,7 @@ class Softplus(Activation):
         return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, dy):
-        xp = self.check_input(dy)
-        return dy * (0.5 * (1 + xp.tanh(0.5 * self.x)))
+        return dy * sigmoid(self.x)
 
 
 ACTIVATIONS = {
