@@ -14,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..layers import SELU, Dense, Sigmoid
+from ..layers import SELU, Dense, Dropout, GaussianNoise, Sigmoid
 from ..layers.conv import Conv2D, Conv2DTranspose
 from ..layers.pooling import MaxPool2D
+from ..layers.regularizers import ActivityL1, KLSparsity
 from ..optim import get_optimizer
 from .autoencoder import Autoencoder
+from .greedy import tied_stacked
 from .sequential import Sequential
+from .vae import VAE
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,130 @@ def conv() -> Autoencoder:
     return Autoencoder(encoder, decoder, loss="bce")
 
 
+def tied(coding_size: int = 30, hidden: int = 100) -> Autoencoder:
+    """``stacked`` with the decoder tied to the encoder (W_dec = W_enc.T): 82,414 parameters.
+
+    See :func:`scratch_ae.models.greedy.tied_stacked`.
+    """
+    return tied_stacked(coding_size=coding_size, hidden=hidden)
+
+
+def _sparse_dense(regularizer) -> Autoencoder:
+    """784-100(SELU)-300(sigmoid)+regularizer | 300-100(SELU)-784(sigmoid)."""
+    encoder = Sequential([Dense(784, 100), SELU(), Dense(100, 300), Sigmoid(), regularizer])
+    decoder = Sequential([Dense(300, 100), SELU(), Dense(100, 784), Sigmoid()])
+    return Autoencoder(encoder, decoder, loss="bce")
+
+
+def sparse_l1(weight: float = 1e-3) -> Autoencoder:
+    """Géron's ``sparse_l1_ae``: a *wide* 300-unit sigmoid coding layer kept sparse by an L1
+    activity penalty ``weight * sum|h| / N`` (Keras ``ActivityRegularization(l1=1e-3)``).
+    """
+    return _sparse_dense(ActivityL1(weight))
+
+
+def sparse_kl(weight: float = 0.05, target: float = 0.1) -> Autoencoder:
+    """Géron's ``sparse_kl_ae``: the same 300-unit sigmoid coding layer with a KL-divergence
+    sparsity penalty pushing each unit's mean activation towards ``target`` = 0.1.
+    """
+    return _sparse_dense(KLSparsity(weight, target))
+
+
+def conv_wide() -> Autoencoder:
+    """A second convolutional AE "with different filters": wider, with a 5x5 first kernel.
+
+    Encoder: Conv 5x5 SAME 1->32, Conv 3x3 SAME 32->64, Conv 3x3 SAME 64->64, each followed by
+    SELU and MaxPool 2 (28 -> 14 -> 7 -> 3): the code is (64, 3, 3), the same 576 numbers as
+    ``conv``'s, so any gain comes from the filters, not a bigger bottleneck. Decoder: transposed
+    convs 64->64 (3x3, stride 2, VALID: 3 -> 7), 64->32 (SAME: 7 -> 14), 32->1 (SAME: 14 -> 28)
+    with a sigmoid. 56,256 encoder and 55,681 decoder parameters (conv: 23,296 and 23,233);
+    about three times conv's multiply-adds per image.
+    """
+    encoder = Sequential([
+        Conv2D(1, 32, 5, padding="same"), SELU(), MaxPool2D(2),
+        Conv2D(32, 64, 3, padding="same"), SELU(), MaxPool2D(2),
+        Conv2D(64, 64, 3, padding="same"), SELU(), MaxPool2D(2),
+    ])
+    decoder = Sequential([
+        Conv2DTranspose(64, 64, 3, stride=2, padding="valid"), SELU(),
+        Conv2DTranspose(64, 32, 3, stride=2, padding="same"), SELU(),
+        Conv2DTranspose(32, 1, 3, stride=2, padding="same"), Sigmoid(),
+    ])
+    return Autoencoder(encoder, decoder, loss="bce")
+
+
+def sparse_conv(weight: float = 1e-4) -> Autoencoder:
+    """``conv`` with an L1 activity penalty on its (64, 3, 3) code feature maps.
+
+    The code maps hold 576 SELU values of order 1 per image (the dense sparse AE's 300 sigmoid
+    units are mostly near 0), so the weight is ten times smaller than ``sparse_l1``'s 1e-3 to
+    give a penalty of a similar share of the loss.
+    """
+    model = conv()
+    model.encoder.layers.append(ActivityL1(weight))
+    return model
+
+
+def _denoising(corruption) -> Autoencoder:
+    model = stacked()
+    model.encoder.layers.insert(0, corruption)
+    return model
+
+
+def denoise_gauss(stddev: float = 0.2) -> Autoencoder:
+    """``stacked`` with ``GaussianNoise(0.2)`` on its input (active in training only)."""
+    return _denoising(GaussianNoise(stddev))
+
+
+def denoise_dropout(rate: float = 0.5) -> Autoencoder:
+    """``stacked`` with ``Dropout(0.5)`` on its input pixels (active in training only)."""
+    return _denoising(Dropout(rate))
+
+
+def vae(latent_dim: int = 10, scaling: str = "geron") -> VAE:
+    """Géron's variational autoencoder: 784-150-100 (SELU) -> mu, log_var (J) -> z ->
+    100-150-784 (SELU, sigmoid output); loss = per-pixel BCE + KL / 784 ("geron" scaling).
+    """
+    encoder = Sequential([Dense(784, 150), SELU(), Dense(150, 100), SELU()])
+    decoder = Sequential([Dense(latent_dim, 100), SELU(), Dense(100, 150), SELU(),
+                          Dense(150, 784), Sigmoid()])
+    return VAE(encoder, decoder, hidden=100, latent_dim=latent_dim, input_size=784,
+               scaling=scaling)
+
+
+def vae2d() -> VAE:
+    """``vae`` with a 2-D latent space, so the decoder's whole manifold fits in one picture."""
+    return vae(latent_dim=2)
+
+
+# ------------------------------------------------------------------------------------------
+# after_train hooks: cheap extra pictures written by `scratch-ae train NAME`
+
+
+def _generator_samples(model, ds, out):
+    from .. import viz  # noqa: PLC0415
+    from .generator import LatentGaussianGenerator  # noqa: PLC0415
+
+    gen = LatentGaussianGenerator(model).fit(ds.x_train[:10000])
+    path = viz.plot_image_grid(
+        gen.sample(30, seed=0), f"{out}/stacked_generated.png", ncols=10,
+        title="stacked AE as a generator: codes ~ N(mean, std) of the training codes")
+    return [path]
+
+
+def _vae_samples(name):
+    def hook(model, ds, out):
+        from .. import viz  # noqa: PLC0415
+
+        paths = [viz.plot_image_grid(model.sample(30, seed=0), f"{out}/{name}_samples.png",
+                                     ncols=10, title=f"{name}: decoded z ~ N(0, I)")]
+        if model.latent_dim == 2:
+            paths.append(viz.plot_manifold(model.decode, f"{out}/{name}_manifold.png", n=15,
+                                           title=f"{name}: decoder manifold"))
+        return paths
+    return hook
+
+
 RECIPES: dict[str, Recipe] = {}
 
 
@@ -94,12 +221,71 @@ register(Recipe(
     batch_size=32, flat=True,
     summary="stacked autoencoder 784-100-30-100-784 (SELU, sigmoid output)",
     source="Géron, HOML 2e ch. 17, 'Implementing a Stacked Autoencoder Using Keras'",
+    extras={"after_train": _generator_samples},
 ))
 register(Recipe(
     name="conv", build=conv, loss="bce", optimizer=("sgd", {"lr": 1.0}), epochs=5,
     batch_size=32, flat=False,
     summary="convolutional autoencoder, Conv 16/32/64 + MaxPool, ConvTranspose 32/16/1",
     source="Géron, HOML 2e ch. 17, 'Convolutional Autoencoders'",
+))
+
+
+register(Recipe(
+    name="tied", build=tied, loss="bce", optimizer=("sgd", {"lr": 1.5}), epochs=10,
+    batch_size=32, flat=True,
+    summary="stacked 784-100-30-100-784 with tied weights (decoder = encoder transposed)",
+    source="Géron, HOML 2e ch. 17, 'Tying Weights'",
+))
+register(Recipe(
+    name="sparse_l1", build=sparse_l1, loss="bce", optimizer=("sgd", {"lr": 1.0}), epochs=10,
+    batch_size=32, flat=True,
+    summary="784-100-300(sigmoid)-100-784, L1 activity penalty 1e-3 on the 300 codes",
+    source="Géron, HOML 2e ch. 17, 'Sparse Autoencoders' (sparse_l1_ae)",
+))
+register(Recipe(
+    name="sparse_kl", build=sparse_kl, loss="bce", optimizer=("sgd", {"lr": 1.0}), epochs=10,
+    batch_size=32, flat=True,
+    summary="784-100-300(sigmoid)-100-784, KL sparsity (weight 0.05, target 0.1) on the codes",
+    source="Géron, HOML 2e ch. 17, 'Sparse Autoencoders' (KLDivergenceRegularizer)",
+))
+register(Recipe(
+    name="conv_wide", build=conv_wide, loss="bce", optimizer=("sgd", {"lr": 1.0}), epochs=5,
+    batch_size=32, flat=False,
+    summary="convolutional AE with different filters: Conv 5x5/32, 3x3/64, 3x3/64 + MaxPool",
+    source="seed tutorial, 'Another Convolutional Autoencoder (With Different Filters)'",
+))
+register(Recipe(
+    name="sparse_conv", build=sparse_conv, loss="bce", optimizer=("sgd", {"lr": 1.0}),
+    epochs=5, batch_size=32, flat=False,
+    summary="conv AE with an L1 activity penalty 1e-4 on the (64,3,3) code maps",
+    source="seed tutorial, 'Sparse Autoencoder - Using Convolutions'",
+))
+register(Recipe(
+    name="denoise_gauss", build=denoise_gauss, loss="bce", optimizer=("sgd", {"lr": 1.0}),
+    epochs=10, batch_size=32, flat=True,
+    summary="stacked AE with GaussianNoise(0.2) on its input",
+    source="Géron, HOML 2e ch. 17, 'Denoising Autoencoders' (Gaussian noise)",
+))
+register(Recipe(
+    name="denoise_dropout", build=denoise_dropout, loss="bce", optimizer=("sgd", {"lr": 1.0}),
+    epochs=10, batch_size=32, flat=True,
+    summary="stacked AE with Dropout(0.5) on its input",
+    source="Géron, HOML 2e ch. 17, 'Denoising Autoencoders' (dropout)",
+))
+register(Recipe(
+    name="vae", build=vae, loss="bce", optimizer=("rmsprop", {"lr": 1e-3}), epochs=25,
+    batch_size=128, flat=True,
+    summary="variational AE 784-150-100-(mu, log_var: 10)-100-150-784, BCE + KL/784",
+    source="Géron, HOML 2e ch. 17, 'Variational Autoencoders'",
+    extras={"after_train": _vae_samples("vae")},
+))
+register(Recipe(
+    name="vae2d", build=vae2d, loss="bce", optimizer=("rmsprop", {"lr": 1e-3}), epochs=25,
+    batch_size=128, flat=True,
+    summary="the same variational AE with a 2-D latent space (manifold picture)",
+    source="Géron's VAE with codings_size=2; manifold as in Kingma & Welling, fig. 4",
+    extras={"after_train": _vae_samples("vae2d")},
 ))
 
 

@@ -1,0 +1,125 @@
+"""VAE: the sampling convention, the KL term and its gradient, scalings, and the model API."""
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from scratch_ae import backend
+from scratch_ae.gradcheck import check_layer, check_model
+from scratch_ae.layers import SELU, Dense, GaussianSampling, Sigmoid, VariationalHead
+from scratch_ae.losses import BCE
+from scratch_ae.models import VAE
+from scratch_ae.optim import RMSprop
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Small matrices on a shared machine: one BLAS thread avoids spin-waiting (~25x faster)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+def test_sampling_uses_half_log_var_as_log_std(rng):
+    """z = mu + exp(0.5*log_var)*eps exactly; exp(log_var) as the std would fail here."""
+    mu = rng.standard_normal((3, 4))
+    log_var = rng.uniform(-2, 2, size=(3, 4))
+    eps = rng.standard_normal((3, 4))
+    layer = GaussianSampling()
+    layer.fixed_eps = eps
+    z = layer.forward(np.concatenate([mu, log_var], axis=1))
+    np.testing.assert_allclose(z, mu + np.exp(0.5 * log_var) * eps, rtol=1e-14)
+    assert not np.allclose(z, mu + np.exp(log_var) * eps)
+
+
+def test_sample_variance_is_exp_log_var():
+    backend.seed(1)
+    n, mu, lv = 200_000, np.array([1.0, -2.0]), np.array([np.log(4.0), np.log(0.25)])
+    h = np.tile(np.concatenate([mu, lv]), (n, 1))
+    z = GaussianSampling().forward(h, training=True)
+    np.testing.assert_allclose(z.mean(axis=0), mu, atol=0.02)
+    np.testing.assert_allclose(z.var(axis=0), [4.0, 0.25], rtol=0.02)  # exp(log_var)
+
+
+def test_kl_penalty_and_gradient_per_sample(rng):
+    n, j, w = 5, 3, 0.7
+    mu, lv = rng.standard_normal((n, j)), rng.uniform(-1, 1, (n, j))
+    layer = GaussianSampling(kl_weight=w)
+    layer.fixed_eps = np.zeros((n, j))
+    layer.forward(np.concatenate([mu, lv], axis=1))
+    kl = -0.5 * (1 + lv - mu**2 - np.exp(lv)).sum(axis=1)
+    assert layer.penalty == pytest.approx(w * kl.mean(), rel=1e-12)
+    # With zero upstream gradient, backward is the KL gradient alone: scaled mu and
+    # 0.5*(exp(log_var) - 1), per sample, times kl_weight / N.
+    d = layer.backward(np.zeros((n, j)))
+    np.testing.assert_allclose(d[:, :j] * n / w, mu, rtol=1e-12)
+    np.testing.assert_allclose(d[:, j:] * n / w, 0.5 * (np.exp(lv) - 1), rtol=1e-12)
+
+
+def test_kl_is_zero_for_the_prior():
+    layer = GaussianSampling()
+    layer.forward(np.zeros((4, 6)))
+    assert layer.penalty == 0.0
+
+
+def test_sampling_and_head_gradcheck(rng):
+    assert check_layer(GaussianSampling(0.9), rng.standard_normal((4, 6))) < 1e-6
+    backend.seed(2)
+    assert check_layer(VariationalHead(5, 3, kl_weight=0.5), rng.standard_normal((4, 5))) < 1e-6
+
+
+def _small_vae(scaling):
+    enc = [Dense(12, 7), SELU()]
+    dec = [Dense(3, 7), SELU(), Dense(7, 12), Sigmoid()]
+    return VAE(enc, dec, hidden=7, latent_dim=3, input_size=12, scaling=scaling)
+
+
+@pytest.mark.parametrize("scaling", ["geron", "elbo"])
+def test_whole_vae_gradcheck_includes_kl(scaling, rng):
+    backend.seed(5)
+    model = _small_vae(scaling)
+    x = rng.uniform(0.05, 0.95, size=(4, 12))
+    assert check_model(model, x, model.recon_loss()) < 1e-6
+    assert model.total_penalty() > 0
+
+
+def test_scalings_differ_by_input_size(rng):
+    x = rng.uniform(0.05, 0.95, size=(6, 12))
+    backend.seed(9)
+    g = _small_vae("geron")
+    backend.seed(9)
+    e = _small_vae("elbo")
+    backend.seed(0)
+    lg = float(g.recon_loss()(g.forward(x), x)) + g.total_penalty()
+    backend.seed(0)
+    le = float(e.recon_loss()(e.forward(x), x)) + e.total_penalty()
+    assert le == pytest.approx(12 * lg, rel=1e-5)  # ELBO in nats = D x per-pixel geron loss
+    assert isinstance(e.loss, BCE) and e.loss.reduction == "sum"
+    with pytest.raises(ValueError):
+        _small_vae("bogus")
+
+
+def test_vae_api_and_training_reduces_loss(rng):
+    backend.seed(11)
+    X = rng.uniform(0, 1, size=(256, 12)).astype(np.float32)
+    X = (X > 0.5).astype(np.float32) * 0.9 + 0.05
+    enc = [Dense(12, 16), SELU()]
+    dec = [Dense(2, 16), SELU(), Dense(16, 12), Sigmoid()]
+    model = VAE(enc, dec, hidden=16, latent_dim=2, input_size=12)
+    hist = model.fit(X, epochs=15, batch_size=32, optimizer=RMSprop(1e-2), verbose=False)
+    assert hist["loss"][-1] < hist["loss"][0]
+    assert "penalty" in hist.history and hist["penalty"][-1] > 0
+    mu = model.encode(X[:5])
+    assert mu.shape == (5, 2) and mu.dtype == np.float32
+    np.testing.assert_array_equal(mu, model.encode(X[:5]))  # deterministic: mu, no sampling
+    assert model.sample(7, seed=0).shape == (7, 12)
+    path = model.interpolate(X[0], X[1], steps=5)
+    assert path.shape == (5, 12)
+    np.testing.assert_allclose(path[0], model.reconstruct(X[:1])[0], rtol=1e-5)
+    np.testing.assert_allclose(path[-1], model.reconstruct(X[1:2])[0], rtol=1e-5)
+    imgs, z = model.manifold(4)
+    assert imgs.shape == (16, 12) and z.shape == (16, 2)
+    assert z[0, 0] < z[-1, 0] and z[0, 1] > z[-1, 1]
+
+
+def test_manifold_needs_2d():
+    with pytest.raises(ValueError, match="2-D"):
+        _small_vae("geron").manifold(3)
