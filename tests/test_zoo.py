@@ -1,0 +1,154 @@
+"""The zoo: every recipe builds with its documented size, trains a step, saves and loads."""
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from scratch_ae import backend, io
+from scratch_ae.cli import main
+from scratch_ae.gradcheck import check_model
+from scratch_ae.layers import SELU, Dense, DenseTranspose, Dropout, GaussianNoise, Sigmoid
+from scratch_ae.losses import BCE
+from scratch_ae.models import VAE, Autoencoder, Sequential, zoo
+
+EXPECTED = ["stacked", "conv", "tied", "sparse_l1", "sparse_kl", "conv_wide", "sparse_conv",
+            "denoise_gauss", "denoise_dropout", "vae", "vae2d"]
+
+# (encoder params, decoder params) -- for the VAE, the "encoder" includes its mu/log_var head.
+PARAMS = {
+    "stacked": (81_530, 82_284),
+    "tied": (81_530, 884),
+    "sparse_l1": (108_800, 109_284),
+    "sparse_kl": (108_800, 109_284),
+    "conv": (23_296, 23_233),
+    "conv_wide": (56_256, 55_681),
+    "sparse_conv": (23_296, 23_233),
+    "denoise_gauss": (81_530, 82_284),
+    "denoise_dropout": (81_530, 82_284),
+    "vae": (132_850 + 2 * 1_010, 134_634),
+    "vae2d": (132_850 + 2 * 202, 133_834),
+}
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _split(model):
+    if isinstance(model, VAE):
+        return model.encoder.n_params() + model.head.n_params(), model.decoder.n_params()
+    return model.encoder.n_params(), model.decoder.n_params()
+
+
+def _batch(recipe, n=4):
+    shape = (n, 784) if recipe.flat else (n, 1, 28, 28)
+    return np.random.default_rng(0).uniform(0, 1, size=shape).astype(np.float32)
+
+
+def test_every_recipe_is_registered_with_its_source():
+    assert list(zoo.RECIPES) == EXPECTED
+    for r in zoo.RECIPES.values():
+        assert r.source and r.summary and r.epochs > 0 and r.batch_size > 0
+        assert r.build.__doc__, r.name
+
+
+def test_documented_recipes():
+    st = zoo.get_recipe("stacked")
+    assert (st.optimizer, st.epochs, st.batch_size) == (("sgd", {"lr": 1.5}), 20, 32)
+    assert zoo.get_recipe("tied").epochs == 10
+    for name in ("sparse_l1", "sparse_kl", "denoise_gauss", "denoise_dropout"):
+        r = zoo.get_recipe(name)
+        assert (r.optimizer, r.epochs) == (("sgd", {"lr": 1.0}), 10), name
+    assert zoo.get_recipe("conv").optimizer == ("sgd", {"lr": 1.0})
+    v = zoo.get_recipe("vae")
+    assert (v.optimizer, v.epochs, v.batch_size) == (("rmsprop", {"lr": 1e-3}), 25, 128)
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_builds_with_documented_size_and_trains_one_step(name, tmp_path):
+    recipe = zoo.get_recipe(name)
+    model = recipe.build()
+    assert _split(model) == PARAMS[name]
+    x = _batch(recipe)
+    y = model.forward(x, training=True)
+    assert y.shape == ((x.shape[0], 784) if recipe.flat else (x.shape[0], 1, 28, 28))
+    assert y.dtype == np.float32
+    before = {k: layer.params[n].copy() for k, layer, n in model.named_parameters()}
+    hist = model.fit(x, epochs=1, batch_size=4, optimizer=recipe.make_optimizer(),
+                     loss=recipe.loss, verbose=False)
+    assert np.isfinite(hist["loss"][0])
+    changed = [not np.array_equal(before[k], layer.params[n])
+               for k, layer, n in model.named_parameters()]
+    assert all(changed), name
+    # io round trip: same weights, same (deterministic) reconstruction
+    path = io.save_model(model, tmp_path / f"{name}.npz", meta={"model": name})
+    loaded = io.load_model(path)
+    assert type(loaded) is type(model)
+    for (k1, l1, n1), (k2, l2, n2) in zip(model.named_parameters(), loaded.named_parameters(),
+                                          strict=True):
+        assert k1 == k2
+        np.testing.assert_array_equal(l1.params[n1], l2.params[n2])
+    if isinstance(model, VAE):
+        np.testing.assert_array_equal(model.reconstruct(x), loaded.reconstruct(x))
+    else:
+        np.testing.assert_array_equal(model.predict(x), loaded.predict(x))
+
+
+def test_conv_shapes():
+    model = zoo.build("conv")
+    assert model.encoder.output_shape((1, 28, 28)) == (64, 3, 3)
+    assert model.output_shape((1, 28, 28)) == (1, 28, 28)
+    assert zoo.build("conv_wide").encoder.output_shape((1, 28, 28)) == (64, 3, 3)
+    assert zoo.build("sparse_conv").encoder.layers[-1].weight == 1e-4
+
+
+def test_tied_shares_weights_and_denoisers_corrupt_input():
+    tied = zoo.build("tied")
+    dts = [layer for layer in tied.decoder.layers if isinstance(layer, DenseTranspose)]
+    assert dts[0].dense is tied.encoder.layers[2] and dts[1].dense is tied.encoder.layers[0]
+    assert tied.n_params() < zoo.build("stacked").n_params()
+    assert isinstance(zoo.build("denoise_gauss").encoder.layers[0], GaussianNoise)
+    assert isinstance(zoo.build("denoise_dropout").encoder.layers[0], Dropout)
+
+
+def _tiny(layers_enc, layers_dec):
+    return Autoencoder(Sequential(layers_enc), Sequential(layers_dec))
+
+
+@pytest.mark.parametrize("kind", ["tied", "denoise_gauss", "denoise_dropout"])
+def test_small_zoo_like_models_gradcheck(kind, rng):
+    """Tied and denoising variants (noise on, reseeded per forward) at small sizes, float64."""
+    backend.seed(8)
+    d1, d2 = Dense(10, 6), Dense(6, 3)
+    if kind == "tied":
+        model = _tiny([d1, SELU(), d2, SELU()],
+                      [DenseTranspose(d2), SELU(), DenseTranspose(d1), Sigmoid()])
+    else:
+        corrupt = GaussianNoise(0.2) if kind == "denoise_gauss" else Dropout(0.5)
+        model = _tiny([corrupt, d1, SELU(), d2, SELU()],
+                      [Dense(3, 6), SELU(), Dense(6, 10), Sigmoid()])
+    x = rng.uniform(0.05, 0.95, size=(4, 10))
+    assert check_model(model, x, BCE(), training=True) < 1e-6
+
+
+def test_cli_list_shows_every_model(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in EXPECTED:
+        assert f"\n{name} " in "\n" + out, name
+
+
+@pytest.mark.parametrize("name", ["stacked", "vae2d"])
+def test_cli_trains_with_after_train_pictures(name, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    rc = main(["train", name, "--epochs", "1", "--dataset", "sample", "--out", str(tmp_path),
+               "--quiet"])
+    assert rc == 0
+    files = {p.name for p in tmp_path.iterdir()}
+    assert f"{name}.npz" in files
+    if name == "stacked":
+        assert "stacked_generated.png" in files
+    else:
+        assert {"vae2d_samples.png", "vae2d_manifold.png"} <= files
