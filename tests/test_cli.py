@@ -43,7 +43,7 @@ def test_train_stacked_on_the_sample_writes_weights_and_pictures(tmp_path, capsy
 
 
 def test_auto_dataset_says_when_it_falls_back(tmp_path, capsys, monkeypatch):
-    import scratch_ae.data as data
+    from scratch_ae import data
 
     def not_found(*a, **k):
         raise data.DataNotFoundError("nothing here", searched=("/nowhere",), download="offline")
