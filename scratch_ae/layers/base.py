@@ -134,7 +134,9 @@ class Layer:
             ):
                 want = "(N, " + ", ".join("?" if f is None else str(f) for f in features) + ")"
                 raise ValueError(f"{name} expected input of shape {want}, got {tuple(x.shape)}")
-        return backend.get_array_module(x, where=name)
+        # The layer's own parameters take part, so data on the host fed to a model on the GPU
+        # (or the reverse) is reported here, naming the layer, instead of deep inside CuPy.
+        return backend.get_array_module(x, *self.params.values(), where=name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

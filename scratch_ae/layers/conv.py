@@ -149,7 +149,7 @@ class Conv2D(Layer):
         return y
 
     def backward(self, dy):
-        xp = backend.get_array_module(dy, where="Conv2D.backward")
+        xp = backend.get_array_module(dy, self.col, where="Conv2D.backward")
         K = backend.kernels(xp)
         W = self.params["W"]
         dy2 = dy.transpose(1, 0, 2, 3).reshape(self.out_ch, -1)  # a copy: dy is never touched
@@ -259,7 +259,7 @@ class Conv2DTranspose(Layer):
         return y
 
     def backward(self, dy):
-        xp = backend.get_array_module(dy, where="Conv2DTranspose.backward")
+        xp = backend.get_array_module(dy, self.x2, where="Conv2DTranspose.backward")
         K = backend.kernels(xp)
         W = self.params["W"]
         n, c, h, w = self.x_shape

@@ -71,7 +71,7 @@ class MaxPool2D(_Pool2D):
         return y
 
     def backward(self, dy):
-        xp = backend.get_array_module(dy, where="MaxPool2D.backward")
+        xp = backend.get_array_module(dy, self.argmax, where="MaxPool2D.backward")
         K = backend.kernels(xp)
         return K.maxpool_backward(dy, self.argmax, self.x_shape, self.pool, self.stride,
                                   self.pads)
@@ -112,7 +112,7 @@ class AvgPool2D(_Pool2D):
         return y.reshape(n, c, oh, ow)
 
     def backward(self, dy):
-        xp = backend.get_array_module(dy, where="AvgPool2D.backward")
+        xp = backend.get_array_module(dy, self.counts, where="AvgPool2D.backward")
         K = backend.kernels(xp)
         n, c, h, w = self.x_shape
         ph, pw = self.pool
