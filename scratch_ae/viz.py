@@ -10,8 +10,6 @@ Files are written atomically: to a temporary file in the same folder, then ``os.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 from statistics import NormalDist
 
@@ -81,27 +79,12 @@ def _new_figure(figsize):
     return fig
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _save(fig, path) -> Path:
-    """Write ``fig`` as PNG atomically; creates the parent folder. Returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=100, bbox_inches="tight")
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write ``fig`` as PNG atomically (see :func:`scratch_ae.io.atomic_write`)."""
+    from .io import atomic_write
+
+    return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100,
+                                                    bbox_inches="tight"))
 
 
 def _show_mosaic(ax, mosaic: np.ndarray, vmin: float, vmax: float) -> None:
