@@ -104,6 +104,18 @@ def test_conv_shapes():
     assert zoo.build("sparse_conv").encoder.layers[-1].weight == 1e-4
 
 
+def test_sparse_conv_code_can_reach_zero():
+    """L1 only makes a code sparse if the code can be exactly 0: a ReLU code, not SELU's
+    (a SELU code under L1 collapsed to its -1.758 floor and stopped learning)."""
+    backend.seed(0)
+    model = zoo.build("sparse_conv")
+    x = np.random.default_rng(0).random((8, 1, 28, 28), dtype=np.float32)
+    code = model.encoder.forward(x)
+    assert code.shape == (8, 64, 3, 3)
+    assert code.min() >= 0.0
+    assert (code == 0).any()
+
+
 def test_tied_shares_weights_and_denoisers_corrupt_input():
     tied = zoo.build("tied")
     dts = [layer for layer in tied.decoder.layers if isinstance(layer, DenseTranspose)]
