@@ -113,14 +113,19 @@ def _acc(total, value, nb):
 
 
 def _chunks(X, Y, order, batch_size, xp, dtype):
-    """Yield ``(xb, tb)`` batches; rows are gathered and moved to the device a chunk at a time."""
+    """Yield ``(xb, tb)`` batches; rows are gathered and moved to the device a chunk at a time.
+
+    ``order`` is a permutation of the rows, or None for the rows in order (then a NumPy chunk
+    is a view, not a copy).
+    """
+    n = X.shape[0]
     chunk = max(batch_size, (CHUNK // batch_size) * batch_size)
-    for c0 in range(0, len(order), chunk):
-        idx = order[c0:c0 + chunk]
+    for c0 in range(0, n, chunk):
         # Fancy indexing copies only this chunk, in X's own dtype; the cast is per chunk too.
+        idx = slice(c0, c0 + chunk) if order is None else order[c0:c0 + chunk]
         xc = _on(xp, X[idx], dtype)
         tc = xc if Y is None else _on(xp, Y[idx], dtype)
-        for b0 in range(0, len(idx), batch_size):
+        for b0 in range(0, xc.shape[0], batch_size):
             yield xc[b0:b0 + batch_size], tc[b0:b0 + batch_size]
 
 
@@ -169,7 +174,7 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
 
     for epoch in range(epochs):
         t0 = time.perf_counter()
-        order = rs.permutation(n) if shuffle else np.arange(n)
+        order = rs.permutation(n) if shuffle else None
         bar = _progress(n, epoch, epochs, verbose)
         # Running sums stay on the device; they are read back every LOG_EVERY steps.
         run_loss = run_pen = 0.0
@@ -256,7 +261,7 @@ def evaluate(model, X, Y=None, *, loss=None, batch_size: int = 256) -> dict:
     xp = model_array_module(model)
     dtype = model_dtype(model)
     total = pen = 0.0
-    for xb, tb in _chunks(X, Y, np.arange(X.shape[0]), batch_size, xp, dtype):
+    for xb, tb in _chunks(X, Y, None, batch_size, xp, dtype):
         y = model.forward(xb, training=False)
         total = _acc(total, loss_fn.forward(y, tb), xb.shape[0])
         pen = _acc(pen, model.total_penalty(), xb.shape[0])
@@ -278,11 +283,13 @@ def predict(fn, X, *, batch_size: int = 256):
     model_xp = model_array_module(owner) if owner is not None else backend.get_array_module(X)
     dtype = model_dtype(owner) if owner is not None else X.dtype
     on_host = backend.get_array_module(X) is np
-    out = []
-    for b0 in range(0, X.shape[0], batch_size):
-        yb = fn(_on(model_xp, X[b0:b0 + batch_size], dtype), training=False)
-        out.append(backend.to_numpy(yb) if on_host else yb)
-    if not out:
+    if X.shape[0] == 0:
         raise ValueError("X is empty: nothing to predict")
+    out = []
+    # As in fit: a chunk goes to the device at once, and its results come back at once.
+    for xc, _ in _chunks(X, None, None, CHUNK, model_xp, dtype):
+        yc = model_xp.concatenate([fn(xc[b0:b0 + batch_size], training=False)
+                                   for b0 in range(0, xc.shape[0], batch_size)], axis=0)
+        out.append(backend.to_numpy(yc) if on_host else yc)
     mod = np if on_host else model_xp
     return mod.concatenate(out, axis=0)
