@@ -105,17 +105,23 @@ class Adam(Optimizer):
         super().__init__(lr)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
-    def update(self, key, p, g):
-        xp = get_array_module(p)
+    def moments(self, key, p, g):
+        """Update and return the running means of ``g`` and ``g**2`` (written as
+        ``m += (1 - b1) * (g - m)``, the same as ``b1 m + (1 - b1) g`` without a temporary)."""
         m, v = self.slots(key, p, "m", "v")
-        t = self.iterations
         m += (1 - self.beta1) * (g - m)
         v += (1 - self.beta2) * (g * g - v)
+        return m, v
+
+    def update(self, key, p, g):
+        xp = get_array_module(p)
+        m, v = self.moments(key, p, g)
+        t = self.iterations
         lr_t = self.lr * math.sqrt(1 - self.beta2**t) / (1 - self.beta1**t)
         p -= lr_t * m / (xp.sqrt(v) + self.eps)
 
 
-class Nadam(Optimizer):
+class Nadam(Adam):
     """Adam with Nesterov momentum (Dozat, 2016), as Keras implements it.
 
     With a momentum schedule ``u_t = b1 * (1 - 0.5 * 0.96**(0.004 t))`` and its running product
@@ -129,8 +135,7 @@ class Nadam(Optimizer):
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-7):
-        super().__init__(lr)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        super().__init__(lr, beta1, beta2, eps)
         self.u_product = 1.0
 
     def _u(self, t):
@@ -147,10 +152,8 @@ class Nadam(Optimizer):
 
     def update(self, key, p, g):
         xp = get_array_module(p)
-        m, v = self.slots(key, p, "m", "v")
+        m, v = self.moments(key, p, g)
         t = self.iterations
-        m += (1 - self.beta1) * (g - m)
-        v += (1 - self.beta2) * (g * g - v)
         m_hat = (self.u_next / (1 - self.U_next)) * m + ((1 - self.u_t) / (1 - self.U_t)) * g
         v_hat = v / (1 - self.beta2**t)
         p -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)

@@ -264,7 +264,7 @@ register(Recipe(
 register(Recipe(
     name="sparse_conv", build=sparse_conv, loss="bce", optimizer=("sgd", {"lr": 1.0}),
     epochs=5, batch_size=32, flat=False,
-    summary="conv AE with an L1 activity penalty 1e-4 on the (64,3,3) code maps",
+    summary="conv AE with a ReLU code and an L1 activity penalty 1e-4 on its (64,3,3) maps",
     source="seed tutorial, 'Sparse Autoencoder - Using Convolutions'",
 ))
 register(Recipe(
