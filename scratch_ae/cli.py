@@ -132,8 +132,10 @@ def cmd_train(args) -> int:
 
     parts = ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k != "loss")
     print(f"trained in {seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")
-    print(f"validation loss ({recipe.loss.upper()}): {val['loss']:.4f}"
-          + (f" ({parts})" if "penalty" in val else ""))
+    if "penalty" in val:
+        print(f"validation loss ({recipe.loss.upper()} + penalty): {val['loss']:.4f} ({parts})")
+    else:
+        print(f"validation loss ({recipe.loss.upper()}): {val['loss']:.4f}")
     return 0
 
 
