@@ -86,13 +86,16 @@ def _numba_available() -> tuple[bool, str]:
         return False, f"Numba cannot be imported: {exc}"
 
 
+_PROBES = {
+    "numpy": lambda: (True, f"numpy {np.__version__}"),
+    "numba": _numba_available,
+    "cupy": cuda_available,
+}
+
+
 def available_backends() -> dict[str, tuple[bool, str]]:
     """Each backend's name mapped to ``(usable, reason)``; the reason says why when it is not."""
-    return {
-        "numpy": (True, f"numpy {np.__version__}"),
-        "numba": _numba_available(),
-        "cupy": cuda_available(),
-    }
+    return {name: probe() for name, probe in _PROBES.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,7 +113,8 @@ def _check_name(name: str) -> str:
 def set_backend(name: str) -> None:
     """Select the backend that new parameters, data and random numbers go to."""
     name = _check_name(name)
-    ok, reason = available_backends()[name]
+    # Probe only the backend asked for: selecting numpy must not import CuPy or touch a GPU.
+    ok, reason = _PROBES[name]()
     if not ok:
         raise BackendError(f"backend {name!r} is not usable here: {reason}")
     _state["name"] = name

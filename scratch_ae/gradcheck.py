@@ -138,13 +138,13 @@ def _run_check(model, inputs, objective_grad, objective, *, seed, rtol, floor, m
             f"{type(model).__name__}.backward returned dx of shape {tuple(dx.shape)}, expected "
             f"the input's shape {tuple(inputs.shape)}"
         )
-    grads = {key: layer.grads[name].copy() for key, layer, name in _all_grads(model)}
+    grads = {key: layer.grads[name].copy() for key, layer, name in model.named_parameters()}
 
     # backward must ADD into grads: a second identical pass doubles them.
     backend.seed(seed)
     y2 = model.forward(inputs, training=training)
     model.backward(objective_grad(y2))
-    for key, layer, name in _all_grads(model):
+    for key, layer, name in model.named_parameters():
         twice = backend.to_numpy(layer.grads[name])
         once = backend.to_numpy(grads[key])
         if not np.allclose(twice, 2 * once, rtol=1e-9, atol=1e-12):
@@ -163,10 +163,6 @@ def _run_check(model, inputs, objective_grad, objective, *, seed, rtol, floor, m
                                          rtol=rtol, floor=floor, max_elements=max_elements,
                                          n_directions=n_directions, rs=rs, h=h))
     return worst
-
-
-def _all_grads(model):
-    return list(model.named_parameters())
 
 
 def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-6, floor: float = FLOOR,
