@@ -67,9 +67,11 @@ def cuda_available() -> tuple[bool, str]:
     if n == 0:
         return False, "CuPy is installed but no CUDA device was found"
     try:
-        a = cupy.arange(6, dtype=cupy.float32).reshape(2, 3)
+        a = cupy.arange(6, dtype=cupy.float32).reshape(2, 3)  # [[0, 1, 2], [3, 4, 5]]
         b = (a * 2.0 + 1.0) @ a.T  # an elementwise kernel, then cuBLAS
-        ok = float(b[0, 0]) == 5.0
+        # [[1, 3, 5], [7, 9, 11]] @ a.T: e.g. 1*0 + 3*1 + 5*2 = 13. Small integers are
+        # exact in float32, so the comparison is exact.
+        ok = b.get().tolist() == [[13.0, 40.0], [31.0, 112.0]]
     except Exception as exc:
         return False, f"CuPy found a CUDA device but a test kernel failed: {exc}"
     if not ok:

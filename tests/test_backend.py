@@ -178,3 +178,62 @@ def test_model_to_numpy_is_a_no_op_on_the_host():
     if not _cupy_usable():
         with pytest.raises(BackendError, match="not usable here"):
             d.to("cupy")
+
+
+# --------------------------------------------------------------------------------------------
+# cuda_available's probe, run against fake_cupy (scripts/fake_cupy: NumPy posing as CuPy), so
+# that its logic is checked on a machine without a GPU. (A wrong expected value in this probe
+# once made every GPU test report "a test kernel returned a wrong result".)
+
+FAKE_CUPY = Path(__file__).resolve().parents[1] / "scripts" / "fake_cupy" / "cupy" / "__init__.py"
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location("cupy", FAKE_CUPY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # not put in sys.modules: no other test can see it
+    monkeypatch.setattr(backend, "_cupy_module", lambda: module)
+    backend.cuda_available.cache_clear()
+    yield module
+    backend.cuda_available.cache_clear()
+
+
+def test_cuda_probe_says_yes_when_the_kernels_compute_right(fake_cupy):
+    assert backend.cuda_available() == (True, "1 CUDA device(s)")
+
+
+def test_cuda_probe_catches_a_wrong_matrix_product(fake_cupy, monkeypatch):
+    monkeypatch.setattr(fake_cupy.ndarray, "__matmul__", lambda a, b: a[:, :2] * 0 + 1)
+    ok, reason = backend.cuda_available()
+    assert not ok and "returned a wrong result" in reason
+
+
+def test_cuda_probe_reports_a_failing_kernel(fake_cupy, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("CUDA_ERROR_NO_BINARY_FOR_GPU")
+
+    monkeypatch.setattr(fake_cupy.ndarray, "__matmul__", broken)
+    ok, reason = backend.cuda_available()
+    assert not ok and "a test kernel failed: CUDA_ERROR_NO_BINARY_FOR_GPU" in reason
+
+
+def test_cuda_probe_reports_no_device(fake_cupy, monkeypatch):
+    monkeypatch.setattr(fake_cupy.cuda.runtime, "getDeviceCount", lambda: 0)
+    assert backend.cuda_available() == (False, "CuPy is installed but no CUDA device was found")
+
+    def no_driver():
+        raise RuntimeError("cudaErrorInsufficientDriver")
+
+    monkeypatch.setattr(fake_cupy.cuda.runtime, "getDeviceCount", no_driver)
+    backend.cuda_available.cache_clear()
+    ok, reason = backend.cuda_available()
+    assert not ok and "no CUDA device is usable: cudaErrorInsufficientDriver" in reason
+
+
+def test_cuda_probe_answer_is_cached(fake_cupy, monkeypatch):
+    assert backend.cuda_available()[0]
+    monkeypatch.setattr(fake_cupy.cuda.runtime, "getDeviceCount", lambda: 0)
+    assert backend.cuda_available()[0], "the probe ran again instead of using its cached answer"
