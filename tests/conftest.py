@@ -23,3 +23,14 @@ def _fresh_backend():
 def rng():
     """A NumPy generator with a fixed seed, for test data."""
     return np.random.default_rng(1234)
+
+
+def pytest_report_header(config):
+    """Say so at the top of the report when "cupy" is fake_cupy (NumPy posing as CuPy)."""
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.find_spec("cupy")  # finds the module without importing it
+    if spec is not None and "fake_cupy" in str(spec.origin):
+        return ("cupy: fake_cupy (NumPy on the CPU). The gpu tests run as a REHEARSAL of the "
+                "Python path; they verify nothing about a GPU or the CUDA kernels.")
+    return None
