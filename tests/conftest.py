@@ -1,9 +1,15 @@
 """Shared fixtures: every test starts and ends on the numpy backend with a fresh seed."""
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from scratch_ae import backend
+
+FAKE_CUPY = Path(__file__).resolve().parents[1] / "scripts" / "fake_cupy" / "cupy" / "__init__.py"
 
 
 @pytest.fixture(autouse=True)
@@ -25,10 +31,30 @@ def rng():
     return np.random.default_rng(1234)
 
 
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    """scripts/fake_cupy (NumPy posing as CuPy) as ``cupy`` for one test, then gone again.
+
+    A fresh copy each time (its transfer counters start at zero). ``import cupy`` finds it for
+    the test's duration, and the cupy kernels module, which binds ``cupy`` when imported, is
+    dropped afterwards so that nothing later sees the fake.
+    """
+    spec = importlib.util.spec_from_file_location("cupy", FAKE_CUPY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, "cupy", module)
+    backend.cuda_available.cache_clear()
+    yield module
+    backend.cuda_available.cache_clear()
+    sys.modules.pop("scratch_ae.kernels.cupy_kernels", None)
+    import scratch_ae.kernels  # noqa: PLC0415
+
+    if hasattr(scratch_ae.kernels, "cupy_kernels"):
+        del scratch_ae.kernels.cupy_kernels
+
+
 def pytest_report_header(config):
     """Say so at the top of the report when "cupy" is fake_cupy (NumPy posing as CuPy)."""
-    import importlib.util  # noqa: PLC0415
-
     spec = importlib.util.find_spec("cupy")  # finds the module without importing it
     if spec is not None and "fake_cupy" in str(spec.origin):
         return ("cupy: fake_cupy (NumPy on the CPU). The gpu tests run as a REHEARSAL of the "

@@ -181,25 +181,10 @@ def test_model_to_numpy_is_a_no_op_on_the_host():
 
 
 # --------------------------------------------------------------------------------------------
-# cuda_available's probe, run against fake_cupy (scripts/fake_cupy: NumPy posing as CuPy), so
-# that its logic is checked on a machine without a GPU. (A wrong expected value in this probe
-# once made every GPU test report "a test kernel returned a wrong result".)
-
-FAKE_CUPY = Path(__file__).resolve().parents[1] / "scripts" / "fake_cupy" / "cupy" / "__init__.py"
-
-
-@pytest.fixture
-def fake_cupy(monkeypatch):
-    import importlib.util  # noqa: PLC0415
-
-    spec = importlib.util.spec_from_file_location("cupy", FAKE_CUPY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # not put in sys.modules: no other test can see it
-    monkeypatch.setattr(backend, "_cupy_module", lambda: module)
-    backend.cuda_available.cache_clear()
-    yield module
-    backend.cuda_available.cache_clear()
-
+# cuda_available's probe, run against fake_cupy (scripts/fake_cupy: NumPy posing as CuPy; the
+# fixture is in conftest.py), so that its logic is checked on a machine without a GPU. (A wrong
+# expected value in this probe once made every GPU test report "a test kernel returned a wrong
+# result".)
 
 def test_cuda_probe_says_yes_when_the_kernels_compute_right(fake_cupy):
     assert backend.cuda_available() == (True, "1 CUDA device(s)")

@@ -38,6 +38,15 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 __version__ = "0.0.0+fake_cupy"
 FAKE = True  # so that a report can never mistake this for CuPy
 
+# Host <-> "device" traffic, counted so that tests can check how often scratch_ae moves data:
+# to_device = calls that copy host data in (cupy.asarray/array/asanyarray of host data);
+# to_host = reads that would copy back and synchronize on a GPU (.get(), float(), bool(), ...).
+transfers = {"to_device": 0, "to_host": 0}
+
+
+def _read_back():
+    transfers["to_host"] += 1
+
 _API = json.loads((Path(__file__).with_name("_real_api.json")).read_text())
 _MODULE_NAMES = frozenset(_API["module"])
 _NDARRAY_NAMES = frozenset(_API["ndarray"])
@@ -142,6 +151,7 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - CuPy's name
 
     def get(self, stream=None, order="C", out=None, blocking=True):
         """Copy to the host: a NumPy array that does not share memory with the device array."""
+        _read_back()
         if out is not None:
             out[...] = self._a
             return out
@@ -155,6 +165,8 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - CuPy's name
             raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r} (fake_cupy "
                                  "follows the real CuPy's attribute list)")
         attr = getattr(self._a, name)
+        if name in ("item", "tolist", "tobytes"):
+            _read_back()
         if not callable(attr):
             return _wrap(attr)
 
@@ -179,21 +191,27 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - CuPy's name
 
     # -- conversions CuPy allows (each one synchronizes on a real GPU)
     def __float__(self):
+        _read_back()
         return float(self._a)
 
     def __int__(self):
+        _read_back()
         return int(self._a)
 
     def __index__(self):
+        _read_back()
         return self._a.__index__()
 
     def __bool__(self):
+        _read_back()
         return bool(self._a)
 
     def __complex__(self):
+        _read_back()
         return complex(self._a)
 
     def __format__(self, spec):
+        _read_back()
         return format(self._a.item() if self._a.ndim == 0 else self._a, spec)
 
     def __repr__(self):
@@ -283,6 +301,7 @@ def __getattr__(name):
         where = f"cupy.{name}"
         args, kwargs = _unwrap(args, where, host_ok), _unwrap(kwargs, where, host_ok)
         if host_ok:  # a copy, like a host-to-device transfer
+            transfers["to_device"] += 1
             return _wrap(_np.array(*args, **kwargs) if name == "array"
                          else _np.array(_np.asarray(*args, **kwargs), copy=True))
         return _wrap(obj(*args, **kwargs))
