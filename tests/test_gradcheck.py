@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from scratch_ae import MSE, Dense, ReLU
-from scratch_ae.gradcheck import GradientCheckError, check_layer, check_loss
+from scratch_ae import MSE, SELU, Dense, ReLU, Sequential
+from scratch_ae.gradcheck import GradientCheckError, check_layer, check_loss, check_model
 
 # "gradient of parameter b[0] is wrong: analytic 0, numeric 1.23, relative error ..."
 VALUES = re.compile(r"analytic (\S+), numeric (\S+), relative error")
@@ -105,12 +105,12 @@ def test_failure_message_shows_a_plain_index():
 
 
 def test_transposed_weight_gradient_is_caught():
-    with pytest.raises(GradientCheckError, match=r"parameter W.*analytic .* numeric"):
+    with pytest.raises(GradientCheckError, match=r"parameter W.* is wrong: analytic .* numeric"):
         check_layer(_with_bias(TransposedWeightGrad(4, 4)), _x((3, 4)))
 
 
 def test_dx_off_by_one_percent_is_caught():
-    with pytest.raises(GradientCheckError, match=r"input x.*analytic .* numeric") as exc:
+    with pytest.raises(GradientCheckError, match=r"input x.* is wrong: analytic .* numeric") as exc:
         check_layer(_with_bias(ScaledDx(5, 3)), _x((4, 5)))
     analytic, numeric = (float(v) for v in VALUES.search(str(exc.value)).groups())
     assert analytic == pytest.approx(1.01 * numeric, rel=1e-8)
@@ -150,7 +150,7 @@ def test_random_direction_path_passes_a_correct_layer():
 
 def test_random_direction_alone_catches_a_bug():
     # max_elements=0 leaves only the random directions: they must still see the bad dx.
-    with pytest.raises(GradientCheckError, match="input x along random direction"):
+    with pytest.raises(GradientCheckError, match="input x along random direction 0 is wrong"):
         check_layer(ScaledDx(30, 20), _x((2, 30)), max_elements=0, n_directions=2)
 
 
@@ -166,7 +166,8 @@ def test_random_direction_catches_one_wrong_element_that_sampling_misses():
     sampled = {int(i) for i in rs.choice(600, size=5, replace=False)}
     assert 7 * 20 + 3 not in sampled  # the bad element is not among the sampled ones...
     # ...so only a random direction through all of W can catch it.
-    with pytest.raises(GradientCheckError, match="parameter W along random direction"):
+    with pytest.raises(GradientCheckError,
+                       match="parameter W along random direction [01] is wrong"):
         check_layer(layer, x, max_elements=5, n_directions=2)
 
 
@@ -178,7 +179,8 @@ class WrongMSE(MSE):
 def test_check_loss_passes_a_correct_loss_and_catches_a_wrong_one():
     p, t = _x((3, 4), 1), _x((3, 4), 2)
     assert check_loss(MSE(), p, t) < 1e-6
-    with pytest.raises(GradientCheckError, match=r"prediction.*analytic .* numeric") as exc:
+    with pytest.raises(GradientCheckError,
+                       match=r"prediction.* is wrong: analytic .* numeric") as exc:
         check_loss(WrongMSE(), p, t)
     analytic, numeric = (float(v) for v in VALUES.search(str(exc.value)).groups())
     assert numeric == pytest.approx(2 * analytic, rel=1e-8)
@@ -189,3 +191,65 @@ def test_checker_runs_in_float64_even_for_a_float32_layer():
     assert layer.params["W"].dtype == np.float32
     assert check_layer(layer, _x((2, 4)).astype(np.float32)) < 1e-6
     assert layer.params["W"].dtype == np.float64
+
+
+# ------------------------------------------------------------------ small kinks vs small bugs
+
+
+def _one_unit_at_the_kink(n_units=400):
+    """Dense(1, n) + SELU where unit 0 sits just below 0, with a small weight.
+
+    Moving the input by h moves unit 0's pre-activation across 0, where SELU's slope jumps from
+    1.758 to 1.051: a kink in f, but a small one (the weight is 0.01), among 399 smooth units.
+    The one-sided slopes differ by ~0.007 * g -- too little for the coarse test -- while the
+    numeric derivative is off by ~1e-3 relative: once, this read "input x is wrong".
+    """
+    dense = Dense(1, n_units)
+    x = np.array([[0.7]])
+    w, b = dense.params["W"], dense.params["b"]
+    b[...] = np.where(w[0] >= 0, 0.02, -0.02)  # every other unit well away from its kink
+    w[0, 0] = 0.01
+    b[0] = -0.01 * 0.7 - 0.5e-6  # pre-activation -5e-7; h moves it by 1e-6
+    return Sequential([dense, SELU()]), x
+
+
+def test_one_small_kink_among_many_units_is_reported_as_a_kink():
+    model, x = _one_unit_at_the_kink()
+    with pytest.raises(GradientCheckError, match=r"input x\[0, 0\]: the function has a kink"):
+        check_layer(model, x)
+
+
+def test_max_kinks_skips_kinks_and_lists_them():
+    model, x = _one_unit_at_the_kink()
+    # The input's kink, then W[0, 0]'s (moving the weight by h moves unit 0 by 0.7 h) and
+    # b[0]'s: three points straddle the kink; every other one is checked.
+    with pytest.raises(GradientCheckError, match="kink"):
+        check_layer(model, x, max_kinks=2)
+    result = check_layer(model, x, max_kinks=3)
+    assert result < 1e-6
+    assert result.skipped == ["input x[0, 0]", "parameter 0.W[0, 0]", "parameter 0.b[0]"]
+
+
+class WrongSin(Dense):
+    """y = sin(50 (x W + b)): strong curvature, and dx 0.1% too large."""
+
+    def forward(self, x, training=False):
+        self.z = 50 * super().forward(x, training)
+        return np.sin(self.z)
+
+    def backward(self, dy):
+        return 1.001 * super().backward(dy * 50 * np.cos(self.z))
+
+
+def test_a_small_bug_under_strong_curvature_is_not_mistaken_for_a_kink():
+    # f'' ~ 2500 makes the one-sided slopes differ by ~h f'' = 0.25: far more than the 0.1%
+    # error -- but they differ in proportion to the step, as a smooth function's do.
+    with pytest.raises(GradientCheckError, match=r"input x.* is wrong") as exc:
+        check_layer(WrongSin(3, 4), _x((2, 3)) * 0.1)
+    analytic, numeric = (float(v) for v in VALUES.search(str(exc.value)).groups())
+    assert analytic == pytest.approx(1.001 * numeric, rel=1e-6)
+
+
+def test_a_wrong_gradient_is_not_skipped_as_a_kink():
+    with pytest.raises(GradientCheckError, match="is wrong"):
+        check_model(Sequential([ScaledDx(5, 5)]), _x((4, 5)), MSE(), max_kinks=100)
