@@ -61,6 +61,9 @@ class _Numeric:
         self.plus, self.minus = (vals[1] - vals[0]) / h, (vals[0] - vals[-1]) / h
         self.gap = self.plus - self.minus
         self.gap2 = (vals[2] - vals[0]) / (2 * h) - (vals[0] - vals[-2]) / (2 * h)
+        # Rounding in f shows up in every difference quotient as about eps * |f| / h; anything
+        # that small is noise, not evidence of a kink.
+        self.noise = 16 * np.finfo(np.float64).eps * max(abs(v) for v in vals.values()) / h
 
 
 def _numeric(f, arr, idx, h):
@@ -111,9 +114,9 @@ def _is_kink(analytic, num, widen):
         return True
     mismatch = abs(analytic - num.value)
     gaps_unscaled = abs(num.gap2 - 2 * num.gap) > 0.25 * max(abs(num.gap2), 2 * abs(num.gap))
-    if gaps_unscaled and max(abs(num.gap), abs(num.gap2)) >= 0.5 * mismatch:
+    if gaps_unscaled and max(abs(num.gap), abs(num.gap2)) >= max(0.5 * mismatch, num.noise):
         return True
-    return abs(widen() - num.value) > 0.1 * mismatch
+    return abs(widen() - num.value) > max(0.1 * mismatch, num.noise)
 
 
 def _compare(label, index, analytic, num, widen, *, rtol, floor, h, worst, kinks):
