@@ -116,14 +116,15 @@ def cmd_train(args) -> int:
     val = model.evaluate(ds.x_valid, loss=recipe.loss)
     weights = io.save_model(model, out / f"{recipe.name}.npz", meta={
         "model": recipe.name, "epochs": epochs, "dataset": ds.name, "val": val})
-    recon = model.reconstruct(ds.x_test[:10])
-    png = viz.plot_reconstructions(
-        ds.x_test[:10], recon, out / f"{recipe.name}_reconstructions.png",
-        title=f"{recipe.name}: test digits (top) and reconstructions")
-    written = [weights, png]
-    hook = recipe.extras.get("after_train")
-    if hook is not None:
-        written += list(hook(model, ds, out))
+    written = [weights]
+    if not args.no_plots:
+        recon = model.reconstruct(ds.x_test[:10])
+        written.append(viz.plot_reconstructions(
+            ds.x_test[:10], recon, out / f"{recipe.name}_reconstructions.png",
+            title=f"{recipe.name}: test digits (top) and reconstructions"))
+        hook = recipe.extras.get("after_train")
+        if hook is not None:
+            written += list(hook(model, ds, out))
     hist_path = out / f"{recipe.name}_history.json"
     io.atomic_write(hist_path, lambda f: f.write(json.dumps(
         {"model": recipe.name, "dataset": ds.name, "epochs": epochs, "batch_size": batch,
@@ -165,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--out", default="runs", help="output folder (default: runs/)")
     pt.add_argument("--seed", type=int, default=42)
     pt.add_argument("--quiet", action="store_true", help="no progress bar")
+    pt.add_argument("--no-plots", action="store_true",
+                    help="write no pictures (weights and history only; matplotlib not needed)")
     pt.set_defaults(func=cmd_train)
     return p
 

@@ -42,6 +42,13 @@ def test_train_stacked_on_the_sample_writes_weights_and_pictures(tmp_path, capsy
     assert model.predict(x).shape == (1, 784)
 
 
+def test_no_plots_writes_weights_and_history_only(tmp_path, capsys):
+    code = cli.main(["train", "stacked", "--epochs", "1", "--dataset", "sample", "--quiet",
+                     "--out", str(tmp_path), "--no-plots"])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stacked.npz", "stacked_history.json"]
+
+
 def test_auto_dataset_says_when_it_falls_back(tmp_path, capsys, monkeypatch):
     from scratch_ae import data
 
