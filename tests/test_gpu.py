@@ -46,6 +46,7 @@ if not _OK:
     pytest.skip(f"no usable GPU: {_REASON}", allow_module_level=True)
 
 import cupy as cp  # noqa: E402 - only after the check above
+from kernel_cases import CASES as CPU_KERNEL_CASES  # noqa: E402 - tests/ is on sys.path
 
 import scratch_ae.layers as layers_pkg  # noqa: E402
 from scratch_ae.gradcheck import check_layer  # noqa: E402
@@ -293,12 +294,7 @@ def test_random_layers_draw_on_the_device_and_reseed():
 # kernels: cupy_kernels against numpy_kernels
 
 KERNEL_CASES = [
-    ((2, 3, 5, 5), (3, 3), (1, 1), (1, 1, 1, 1)),
-    ((1, 2, 6, 7), (2, 3), (2, 1), (0, 1, 1, 1)),
-    ((3, 1, 4, 4), (2, 2), (2, 2), (0, 0, 0, 0)),
-    ((2, 2, 7, 5), (3, 1), (2, 3), (2, 0, 0, 2)),
-    ((1, 1, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
-    ((2, 2, 5, 6), (5, 6), (1, 1), (0, 0, 0, 0)),
+    *CPU_KERNEL_CASES,  # the CPU kernel tests' geometries (tests/kernel_cases.py)
     # the zoo's geometries: 3x3 same conv, 2x2 pool, the transposed convs' adjoint convs
     ((4, 16, 28, 28), (3, 3), (1, 1), (1, 1, 1, 1)),
     ((4, 16, 28, 28), (2, 2), (2, 2), (0, 0, 0, 0)),

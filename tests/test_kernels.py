@@ -5,21 +5,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kernel_cases import CASES
 
 from scratch_ae.kernels import numba_kernels, numpy_kernels
 
 MODULES = [numpy_kernels, numba_kernels]
 IDS = ["numpy", "numba"]
 
-# (x_shape, kernel, stride, pads): odd/even sizes, non-square kernels, strides 1-3, uneven pads
-CASES = [
-    ((2, 3, 5, 5), (3, 3), (1, 1), (1, 1, 1, 1)),
-    ((1, 2, 6, 7), (2, 3), (2, 1), (0, 1, 1, 1)),
-    ((3, 1, 4, 4), (2, 2), (2, 2), (0, 0, 0, 0)),
-    ((2, 2, 7, 5), (3, 1), (2, 3), (2, 0, 0, 2)),
-    ((1, 1, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
-    ((2, 2, 5, 6), (5, 6), (1, 1), (0, 0, 0, 0)),
-]
 
 
 @pytest.fixture(scope="module", autouse=True)
