@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, backend
+from .utils import atomic_write
 
 
 def _versions() -> dict:
@@ -122,11 +123,9 @@ def cmd_train(args) -> int:
         written.append(viz.plot_reconstructions(
             ds.x_test[:10], recon, out / f"{recipe.name}_reconstructions.png",
             title=f"{recipe.name}: test digits (top) and reconstructions"))
-        hook = recipe.extras.get("after_train")
-        if hook is not None:
-            written += list(hook(model, ds, out))
+        written += _after_train_pictures(recipe.name, model, ds, out)
     hist_path = out / f"{recipe.name}_history.json"
-    io.atomic_write(hist_path, lambda f: f.write(json.dumps(
+    atomic_write(hist_path, lambda f: f.write(json.dumps(
         {"model": recipe.name, "dataset": ds.name, "epochs": epochs, "batch_size": batch,
          "seconds": seconds, "history": history.to_dict(), "val": val}, indent=2).encode()))
     written.append(hist_path)
@@ -138,6 +137,26 @@ def cmd_train(args) -> int:
     else:
         print(f"validation loss ({recipe.loss.upper()}): {val['loss']:.4f}")
     return 0
+
+
+def _after_train_pictures(name, model, ds, out) -> list:
+    """The extra pictures some models get after training: generated digits, VAE samples."""
+    from . import viz  # noqa: PLC0415 - matplotlib only when pictures are drawn
+    from .models import VAE, LatentGaussianGenerator  # noqa: PLC0415
+
+    if name == "stacked":
+        gen = LatentGaussianGenerator(model).fit(ds.x_train[:10000])
+        return [viz.plot_image_grid(
+            gen.sample(30, seed=0), out / "stacked_generated.png", ncols=10,
+            title="stacked AE as a generator: codes ~ N(mean, std) of the training codes")]
+    if not isinstance(model, VAE):
+        return []
+    paths = [viz.plot_image_grid(model.sample(30, seed=0), out / f"{name}_samples.png",
+                                 ncols=10, title=f"{name}: decoded z ~ N(0, I)")]
+    if model.latent_dim == 2:
+        paths.append(viz.plot_manifold(model.decode, out / f"{name}_manifold.png", n=15,
+                                       title=f"{name}: decoder manifold"))
+    return paths
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,46 +6,21 @@ anything else worth keeping (epochs trained, validation loss, library version). 
 ``np.load(..., allow_pickle=False)``, so a model file cannot run code.
 
 Saves are atomic: the file is written under a temporary name in the same folder and then
-renamed over the target, so a crash mid-save never leaves a half-written model behind.
+renamed over the target (:func:`scratch_ae.utils.atomic_write`), so a crash mid-save never
+leaves a half-written model behind.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from . import backend
+from .utils import atomic_write
 
 META_KEY = "__meta__"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path, write) -> Path:
-    """Call ``write(file_object)`` on a temporary file, then rename it to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def state_dict(model) -> dict:

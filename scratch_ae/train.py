@@ -1,12 +1,9 @@
 """The training loop: batches, progress bar, history, validation.
 
-One step of gradient descent is five lines, and they are the heart of the library::
-
-    model.zero_grad()                     # gradients are accumulated, so start from zero
-    y = model.forward(xb, training=True)  # dropout/noise active, caches for backward
-    loss_value = loss.forward(y, tb)
-    model.backward(loss.backward())       # fills every layer's grads
-    optimizer.step(model)                 # the only place parameters change
+One step of gradient descent is :func:`train_step`: five lines (zero the gradients, forward,
+loss, backward, optimizer step), the heart of the library. :func:`fit` runs it on every batch of
+every epoch; :func:`evaluate` runs the forward and the loss alone. Both go through one batching
+helper (:func:`_run` over :func:`_chunks`) and one finite check.
 
 Everything else here is bookkeeping: checking the data once, cutting it into batches without
 copying the whole dataset (never a float64 copy), moving chunks of it to the model's device,
@@ -105,13 +102,6 @@ def _on(xp, a, dtype):
     return (a if xp is np else xp.asarray(a)).astype(dtype, copy=False)
 
 
-def _acc(total, value, nb):
-    """``total + value * nb`` summed in float64 (float32 running sums drift over an epoch)."""
-    if hasattr(value, "astype"):
-        value = value.astype("float64")
-    return total + value * nb
-
-
 def _chunks(X, Y, order, batch_size, xp, dtype):
     """Yield ``(xb, tb)`` batches; rows are gathered and moved to the device a chunk at a time.
 
@@ -127,6 +117,86 @@ def _chunks(X, Y, order, batch_size, xp, dtype):
         tc = xc if Y is None else _on(xp, Y[idx], dtype)
         for b0 in range(0, xc.shape[0], batch_size):
             yield xc[b0:b0 + batch_size], tc[b0:b0 + batch_size]
+
+
+def train_step(model, loss, optimizer, xb, tb):
+    """One step of gradient descent on the batch ``xb`` with targets ``tb``; returns the loss.
+
+    The loss value stays where the model is (a 0-d device array on a GPU): reading it back
+    would make every step wait for the device.
+    """
+    model.zero_grad()                     # gradients are accumulated, so start from zero
+    y = model.forward(xb, training=True)  # dropout/noise active, caches for backward
+    value = loss.forward(y, tb)
+    model.backward(loss.backward())       # fills every layer's grads
+    optimizer.step(model)                 # the only place parameters change
+    return value
+
+
+class _Tally:
+    """Sample-weighted sums of the loss and the penalty over the batches seen so far.
+
+    The sums stay on the device (in float64: float32 running sums drift over an epoch) until
+    :meth:`means` reads them back.
+    """
+
+    def __init__(self):
+        self.loss = self.penalty = 0.0
+        self.seen = self.steps = 0
+
+    def add(self, value, penalty, nb):
+        for name, v in (("loss", value), ("penalty", penalty)):
+            if hasattr(v, "astype"):
+                v = v.astype("float64")
+            setattr(self, name, getattr(self, name) + v * nb)
+        self.seen += nb
+        self.steps += 1
+
+    def mean(self, name: str = "loss") -> float:
+        """The running sum ``name`` per sample (a device-to-host read)."""
+        return float(getattr(self, name)) / max(self.seen, 1)
+
+    def logs(self) -> dict:
+        """``{"loss": recon + penalty, "recon"[, "penalty"]}`` per sample."""
+        recon, pen = self.mean("loss"), self.mean("penalty")
+        out = {"loss": recon + pen, "recon": recon}
+        if pen:
+            out["penalty"] = pen
+        return out
+
+
+def _run(model, step, batches, *, report=None, max_steps=None) -> _Tally:
+    """Run ``step(xb, tb) -> loss`` on each batch and tally the loss and the model's penalty.
+
+    ``report(tally)`` runs every LOG_EVERY steps; at most ``max_steps`` steps are run (at least
+    one). Shared by :func:`fit` (with :func:`train_step`) and :func:`evaluate`.
+    """
+    tally = _Tally()
+    for xb, tb in batches:
+        tally.add(step(xb, tb), model.total_penalty(), xb.shape[0])
+        if report is not None and tally.steps % LOG_EVERY == 0:
+            report(tally)
+        if max_steps is not None and tally.steps >= max_steps:
+            break
+    return tally
+
+
+def _check_finite(value, when: str):
+    """The one check that training has not diverged (NaN or inf loss)."""
+    if not math.isfinite(value):
+        raise FloatingPointError(
+            f"the training loss became {value} {when}: the learning rate is probably too high "
+            "for this model"
+        )
+
+
+def _prepare(model, X, Y, loss):
+    """Check the data; return the loss object and the model's array module and dtype."""
+    check_data(X, "X")
+    if Y is not None:
+        check_data(Y, "Y", n=X.shape[0])
+    loss_fn = get_loss(loss if loss is not None else (model.loss or "mse"))
+    return loss_fn, model_array_module(model), model_dtype(model)
 
 
 def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=None, loss=None,
@@ -154,58 +224,36 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    check_data(X, "X")
-    if Y is not None:
-        check_data(Y, "Y", n=X.shape[0])
+    loss_fn, xp, dtype = _prepare(model, X, Y, loss)
     X_val, Y_val = _split_validation(validation_data)
     if X_val is not None:
         check_data(X_val, "validation X")
         if Y_val is not None:
             check_data(Y_val, "validation Y", n=X_val.shape[0])
-
-    loss_fn = get_loss(loss if loss is not None else (model.loss or "mse"))
     optimizer = get_optimizer(optimizer) if optimizer is not None else SGD(lr=0.01)
-    xp = model_array_module(model)
-    dtype = model_dtype(model)
     rs = np.random.default_rng(seed)
     history = History()
-    n = X.shape[0]
     steps = 0
+
+    def step(xb, tb):
+        return train_step(model, loss_fn, optimizer, xb, tb)
 
     for epoch in range(epochs):
         t0 = time.perf_counter()
-        order = rs.permutation(n) if shuffle else None
-        bar = _progress(n, epoch, epochs, verbose)
-        # Running sums stay on the device; they are read back every LOG_EVERY steps.
-        run_loss = run_pen = 0.0
-        seen = 0
-        for step, (xb, tb) in enumerate(_chunks(X, Y, order, batch_size, xp, dtype)):
-            model.zero_grad()
-            y = model.forward(xb, training=True)
-            value = loss_fn.forward(y, tb)
-            model.backward(loss_fn.backward())
-            optimizer.step(model)
-
-            nb = xb.shape[0]
-            run_loss = _acc(run_loss, value, nb)
-            run_pen = _acc(run_pen, model.total_penalty(), nb)
-            seen += nb
-            steps += 1
-            if (step + 1) % LOG_EVERY == 0:
-                _report(bar, run_loss, run_pen, seen)
-            if max_steps is not None and steps >= max_steps:
-                break
-        recon, pen = float(run_loss) / max(seen, 1), float(run_pen) / max(seen, 1)
-        _check_finite(recon + pen, epoch)
-        logs = {"loss": recon + pen, "recon": recon}
-        if pen:
-            logs["penalty"] = pen
+        order = rs.permutation(X.shape[0]) if shuffle else None
+        bar = _progress(X.shape[0], epoch, epochs, verbose)
+        tally = _run(model, step, _chunks(X, Y, order, batch_size, xp, dtype),
+                     report=lambda t, bar=bar: _report(bar, t),
+                     max_steps=None if max_steps is None else max_steps - steps)
+        steps += tally.steps
+        logs = tally.logs()
+        _check_finite(logs["loss"], f"in epoch {epoch + 1}")
         if X_val is not None:
             val = evaluate(model, X_val, Y_val, loss=loss_fn)
             logs.update({f"val_{k}": v for k, v in val.items()})
         history.append(logs, time.perf_counter() - t0)
         if bar is not None:
-            bar.n = seen
+            bar.n = tally.seen
             bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
             bar.close()
         for cb in callbacks:
@@ -224,28 +272,17 @@ def _progress(n, epoch, epochs, verbose):
                 mininterval=0.5, leave=True, dynamic_ncols=True)
 
 
-def _report(bar, run_loss, run_pen, seen):
-    loss_value = float(run_loss) / seen  # the one device-to-host read every LOG_EVERY steps
-    if not math.isfinite(loss_value):
-        raise FloatingPointError(
-            f"the training loss became {loss_value} after {seen} samples: the learning rate is "
-            "probably too high for this model"
-        )
+def _report(bar, tally):
+    """Every LOG_EVERY steps: check the running loss is finite and update the progress bar."""
+    loss_value = tally.mean("loss")  # the one device-to-host read every LOG_EVERY steps
+    _check_finite(loss_value, f"after {tally.seen} samples")
     if bar is not None:
-        bar.update(seen - bar.n)
+        bar.update(tally.seen - bar.n)
         post = {"loss": f"{loss_value:.4f}"}
-        pen = float(run_pen) / seen
+        pen = tally.mean("penalty")
         if pen:
             post["penalty"] = f"{pen:.4f}"
         bar.set_postfix(post, refresh=False)
-
-
-def _check_finite(value, epoch):
-    if not math.isfinite(value):
-        raise FloatingPointError(
-            f"the training loss became {value} in epoch {epoch + 1}: the learning rate is "
-            "probably too high for this model"
-        )
 
 
 def evaluate(model, X, Y=None, *, loss=None, batch_size: int = 256) -> dict:
@@ -254,23 +291,12 @@ def evaluate(model, X, Y=None, *, loss=None, batch_size: int = 256) -> dict:
     Penalties (activity regularizers, the VAE's KL) are computed on the evaluation data too, as
     Keras does, and reported separately.
     """
-    check_data(X, "X")
-    if Y is not None:
-        check_data(Y, "Y", n=X.shape[0])
-    loss_fn = get_loss(loss if loss is not None else (model.loss or "mse"))
-    xp = model_array_module(model)
-    dtype = model_dtype(model)
-    total = pen = 0.0
-    for xb, tb in _chunks(X, Y, None, batch_size, xp, dtype):
-        y = model.forward(xb, training=False)
-        total = _acc(total, loss_fn.forward(y, tb), xb.shape[0])
-        pen = _acc(pen, model.total_penalty(), xb.shape[0])
-    n = X.shape[0]
-    recon, pen = float(total) / n, float(pen) / n
-    out = {"loss": recon + pen, "recon": recon}
-    if pen:
-        out["penalty"] = pen
-    return out
+    loss_fn, xp, dtype = _prepare(model, X, Y, loss)
+
+    def step(xb, tb):
+        return loss_fn.forward(model.forward(xb, training=False), tb)
+
+    return _run(model, step, _chunks(X, Y, None, batch_size, xp, dtype)).logs()
 
 
 def predict(fn, X, *, batch_size: int = 256):

@@ -15,6 +15,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from .utils import atomic_write
+
 __all__ = [
     "plot_history",
     "plot_image_grid",
@@ -80,9 +82,7 @@ def _new_figure(figsize):
 
 
 def _save(fig, path) -> Path:
-    """Write ``fig`` as PNG atomically (see :func:`scratch_ae.io.atomic_write`)."""
-    from .io import atomic_write
-
+    """Write ``fig`` as PNG atomically (see :func:`scratch_ae.utils.atomic_write`)."""
     return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100,
                                                     bbox_inches="tight"))
 

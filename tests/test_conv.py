@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from scratch_ae import backend
+from scratch_ae.geometry import same_pads
 from scratch_ae.gradcheck import check_layer
-from scratch_ae.layers.conv import Conv2D, Conv2DTranspose, same_pads
+from scratch_ae.layers.conv import Conv2D, Conv2DTranspose
 from scratch_ae.layers.pooling import (
     AvgPool2D,
     GlobalAvgPool2D,

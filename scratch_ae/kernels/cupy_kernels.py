@@ -39,7 +39,7 @@ import time
 import cupy
 import numpy as np
 
-from .numpy_kernels import output_hw, output_size  # noqa: F401 - re-exported: same API
+from ..geometry import output_hw, output_size  # noqa: F401 - re-exported: same API
 
 _INT32_LIMIT = 2**31
 

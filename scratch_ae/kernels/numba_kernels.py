@@ -32,7 +32,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402 - after the environment variable on purpose
 from numba import njit, prange  # noqa: E402
 
-from .numpy_kernels import output_hw, output_size  # noqa: F401 - re-exported: same API
+from ..geometry import output_hw, output_size  # noqa: F401 - re-exported: same API
 
 # --------------------------------------------------------------------------------------------
 # the compiled loops

@@ -3,16 +3,8 @@
 This module is the reference. :mod:`scratch_ae.kernels.numba_kernels` has the same functions with
 the same signatures and is tested element by element against this one.
 
-Notation (used by every conv and pooling docstring in this package)::
-
-    N          batch size
-    C          channels of the input
-    H, W       input height and width
-    KH, KW     kernel (or pooling window) height and width
-    SH, SW     strides
-    pt, pb     zero rows added at the top and bottom   (pads = (pt, pb, pl, pr))
-    pl, pr     zero columns added at the left and right
-    OH, OW     output height and width:  OH = (H + pt + pb - KH) // SH + 1, same for OW
+The notation (N, C, H, W, KH, KW, SH, SW, pads = (pt, pb, pl, pr), OH, OW) and the size rules
+are in :mod:`scratch_ae.geometry`.
 
 Column layout
 -------------
@@ -37,27 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# --------------------------------------------------------------------------------------------
-# shape helpers (shared with the Numba module and the layers)
-
-
-def output_size(size: int, k: int, s: int, pad_before: int, pad_after: int) -> int:
-    """Number of window positions along one axis: ``(size + pads - k) // s + 1``."""
-    out = (size + pad_before + pad_after - k) // s + 1
-    if out < 1:
-        raise ValueError(
-            f"window of size {k} (padding {pad_before}+{pad_after}) does not fit in an input of "
-            f"size {size}"
-        )
-    return out
-
-
-def output_hw(x_shape, kernel, stride, pads) -> tuple[int, int]:
-    """``(OH, OW)`` for an input of shape ``(N, C, H, W)``."""
-    _, _, h, w = x_shape
-    (kh, kw), (sh, sw), (pt, pb, pl, pr) = kernel, stride, pads
-    return output_size(h, kh, sh, pt, pb), output_size(w, kw, sw, pl, pr)
-
+from ..geometry import output_hw, output_size  # noqa: F401 - output_size: part of the kernel API
 
 # --------------------------------------------------------------------------------------------
 # im2col / col2im

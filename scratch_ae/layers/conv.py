@@ -1,14 +1,7 @@
 """2-D convolution and transposed convolution on im2col.
 
-Notation::
-
-    N          batch size
-    C, OC      input and output channels
-    H, W       input height and width
-    KH, KW     kernel height and width
-    SH, SW     strides
-    OH, OW     output height and width
-    pads       (pt, pb, pl, pr): zero rows/columns added top, bottom, left, right
+The notation (N, C, OC, H, W, KH, KW, SH, SW, pads, OH, OW) and every size rule (SAME, VALID,
+transposed) are in :mod:`scratch_ae.geometry`.
 
 How a convolution becomes one matrix product (see :mod:`scratch_ae.kernels.numpy_kernels`)::
 
@@ -26,73 +19,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..kernels.numpy_kernels import output_hw  # pure shape arithmetic, any backend
+from ..geometry import (
+    check_padding,
+    output_hw,
+    pair,
+    pair_or_zero,
+    resolve_pads,
+    transpose_geometry,
+)
 from .base import Layer, glorot_uniform
-
-# --------------------------------------------------------------------------------------------
-# geometry helpers (also used by pooling.py)
-
-
-def pair(value, name: str = "value") -> tuple[int, int]:
-    """``3 -> (3, 3)``; ``(3, 1) -> (3, 1)``."""
-    if isinstance(value, (int, np.integer)):
-        value = (value, value)
-    try:
-        a, b = (int(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}") from None
-    if a < 1 or b < 1:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    return a, b
-
-
-def same_pads(size: int, k: int, s: int) -> tuple[int, int]:
-    """Keras/TF "same" padding along one axis: the output has ``ceil(size / s)`` positions.
-
-    The total padding is split with the odd one at the END (bottom/right), which is what
-    TensorFlow does -- and what matters for even kernels or strides, where it cannot be split
-    evenly.
-    """
-    out = -(-size // s)
-    total = max((out - 1) * s + k - size, 0)
-    return total // 2, total - total // 2
-
-
-def resolve_pads(padding, hw, kernel, stride) -> tuple[int, int, int, int]:
-    """``(pt, pb, pl, pr)`` from "same", "valid", an int, a pair or an explicit 4-tuple."""
-    (h, w), (kh, kw), (sh, sw) = hw, kernel, stride
-    if isinstance(padding, str):
-        mode = padding.lower()
-        if mode == "valid":
-            return 0, 0, 0, 0
-        if mode == "same":
-            return (*same_pads(h, kh, sh), *same_pads(w, kw, sw))
-        raise ValueError(f"padding must be 'same', 'valid' or ints, got {padding!r}")
-    if isinstance(padding, (int, np.integer)):
-        pads = (padding,) * 4
-    elif len(padding) == 2:
-        pads = (padding[0], padding[0], padding[1], padding[1])
-    elif len(padding) == 4:
-        pads = tuple(padding)
-    else:
-        raise ValueError(f"padding must be 'same', 'valid', an int, 2 or 4 ints; got {padding!r}")
-    pads = tuple(int(p) for p in pads)
-    if min(pads) < 0:
-        raise ValueError(f"padding must be non-negative, got {padding!r}")
-    return pads
-
-
-def _check_padding_arg(padding, allowed_ints: bool = True):
-    if isinstance(padding, str) and padding.lower() not in ("same", "valid"):
-        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
-    if not isinstance(padding, str) and not allowed_ints:
-        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
-    if not isinstance(padding, str):
-        resolve_pads(padding, (1, 1), (1, 1), (1, 1))  # validates the ints now, not at forward
-    return padding.lower() if isinstance(padding, str) else padding
-
-
-# --------------------------------------------------------------------------------------------
 
 
 class Conv2D(Layer):
@@ -123,7 +58,7 @@ class Conv2D(Layer):
         self.in_ch, self.out_ch = int(in_ch), int(out_ch)
         self.kernel = pair(kernel_size, "kernel_size")
         self.stride = pair(stride, "stride")
-        self.padding = _check_padding_arg(padding)
+        self.padding = check_padding(padding)
         kh, kw = self.kernel
         shape = (self.out_ch, self.in_ch, kh, kw)
         self.add_param("W", glorot_uniform(shape, self.in_ch * kh * kw, self.out_ch * kh * kw,
@@ -171,33 +106,6 @@ class Conv2D(Layer):
                 f"stride={self.stride}, padding={self.padding!r})")
 
 
-def transpose_geometry(size: int, k: int, s: int, padding: str, output_padding=None):
-    """Output length and ``(pad_before, pad_after)`` of a transposed convolution along one axis.
-
-    The length follows Keras' ``deconv_output_length``::
-
-        output_padding None, "valid":  size*s + max(k - s, 0)   (= (size-1)*s + k when k >= s)
-        output_padding None, "same":   size*s
-        output_padding p:              (size-1)*s + k - 2*pad + p,  pad = k//2 ("same") or 0
-
-    The pads are those of the forward convolution that maps the output length back to ``size``
-    (TensorFlow's rule), so this layer is exactly that convolution's adjoint.
-    """
-    if output_padding is None:
-        out = size * s + max(k - s, 0) if padding == "valid" else size * s
-    else:
-        pad = k // 2 if padding == "same" else 0
-        out = (size - 1) * s + k - 2 * pad + int(output_padding)
-    before, after = same_pads(out, k, s) if padding == "same" else (0, 0)
-    if out < 1 or (out + before + after - k) // s + 1 != size:
-        raise ValueError(
-            f"Conv2DTranspose: kernel {k}, stride {s}, padding {padding!r}, output_padding "
-            f"{output_padding!r} gives output length {out}, which a convolution does not map "
-            f"back to the input length {size} (Keras requires output_padding < stride)"
-        )
-    return out, (before, after)
-
-
 class Conv2DTranspose(Layer):
     """Transposed convolution ("deconvolution"): the adjoint of :class:`Conv2D`.
 
@@ -229,7 +137,7 @@ class Conv2DTranspose(Layer):
         self.in_ch, self.out_ch = int(in_ch), int(out_ch)
         self.kernel = pair(kernel_size, "kernel_size")
         self.stride = pair(stride, "stride")
-        self.padding = _check_padding_arg(padding, allowed_ints=False)
+        self.padding = check_padding(padding, allowed_ints=False)
         self.output_padding = None if output_padding is None else pair_or_zero(output_padding)
         kh, kw = self.kernel
         shape = (self.in_ch, self.out_ch, kh, kw)
@@ -279,13 +187,3 @@ class Conv2DTranspose(Layer):
     def __repr__(self):
         return (f"Conv2DTranspose({self.in_ch}, {self.out_ch}, kernel_size={self.kernel}, "
                 f"stride={self.stride}, padding={self.padding!r})")
-
-
-def pair_or_zero(value) -> tuple[int, int]:
-    """Like :func:`pair` but allows zeros (for ``output_padding``)."""
-    if isinstance(value, (int, np.integer)):
-        value = (value, value)
-    a, b = (int(v) for v in value)
-    if a < 0 or b < 0:
-        raise ValueError(f"output_padding must be non-negative, got {value!r}")
-    return a, b

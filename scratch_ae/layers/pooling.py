@@ -1,22 +1,15 @@
 """Pooling and upsampling: MaxPool2D, AvgPool2D, GlobalAvgPool2D, UpSampling2D.
 
-Notation::
-
-    N, C       batch size, channels (pooling never mixes channels)
-    H, W       input height and width
-    PH, PW     pooling window height and width
-    SH, SW     strides (default: the window size, as in Keras)
-    OH, OW     output height and width:
-               "valid": OH = (H - PH) // SH + 1   (a remainder row is dropped: 7 -> 3 for 2x2)
-               "same":  OH = ceil(H / SH)        (padded cells never count, as in Keras)
+Notation: :mod:`scratch_ae.geometry` (PH, PW are the window's KH, KW). Pooling never mixes
+channels; the stride defaults to the window size, as in Keras. With "valid" a remainder row is
+dropped (7 -> 3 for 2x2); with "same" padded cells never count, as in Keras.
 """
 
 from __future__ import annotations
 
 from .. import backend
-from ..kernels.numpy_kernels import output_hw
+from ..geometry import output_hw, pair, resolve_pads
 from .base import Layer
-from .conv import pair, resolve_pads
 
 
 def _pool_padding(padding) -> str:

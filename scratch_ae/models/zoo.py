@@ -12,7 +12,7 @@ hidden layers, a sigmoid output and binary cross-entropy.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..layers import SELU, Dense, Dropout, GaussianNoise, ReLU, Sigmoid
 from ..layers.conv import Conv2D, Conv2DTranspose
@@ -42,7 +42,6 @@ class Recipe:
     flat: bool
     summary: str
     source: str
-    extras: dict = field(default_factory=dict)
 
     def make_optimizer(self, lr: float | None = None):
         name, kwargs = self.optimizer
@@ -186,34 +185,6 @@ def vae2d() -> VAE:
     return vae(latent_dim=2)
 
 
-# ------------------------------------------------------------------------------------------
-# after_train hooks: cheap extra pictures written by `scratch-ae train NAME`
-
-
-def _generator_samples(model, ds, out):
-    from .. import viz  # noqa: PLC0415
-    from .generator import LatentGaussianGenerator  # noqa: PLC0415
-
-    gen = LatentGaussianGenerator(model).fit(ds.x_train[:10000])
-    path = viz.plot_image_grid(
-        gen.sample(30, seed=0), f"{out}/stacked_generated.png", ncols=10,
-        title="stacked AE as a generator: codes ~ N(mean, std) of the training codes")
-    return [path]
-
-
-def _vae_samples(name):
-    def hook(model, ds, out):
-        from .. import viz  # noqa: PLC0415
-
-        paths = [viz.plot_image_grid(model.sample(30, seed=0), f"{out}/{name}_samples.png",
-                                     ncols=10, title=f"{name}: decoded z ~ N(0, I)")]
-        if model.latent_dim == 2:
-            paths.append(viz.plot_manifold(model.decode, f"{out}/{name}_manifold.png", n=15,
-                                           title=f"{name}: decoder manifold"))
-        return paths
-    return hook
-
-
 RECIPES: dict[str, Recipe] = {}
 
 
@@ -227,7 +198,6 @@ register(Recipe(
     batch_size=32, flat=True,
     summary="stacked autoencoder 784-100-30-100-784 (SELU, sigmoid output)",
     source="Géron, HOML 2e ch. 17, 'Implementing a Stacked Autoencoder Using Keras'",
-    extras={"after_train": _generator_samples},
 ))
 register(Recipe(
     name="conv", build=conv, loss="bce", optimizer=("sgd", {"lr": 1.0}), epochs=5,
@@ -284,14 +254,12 @@ register(Recipe(
     batch_size=128, flat=True,
     summary="variational AE 784-150-100-(mu, log_var: 10)-100-150-784, BCE + KL/784",
     source="Géron, HOML 2e ch. 17, 'Variational Autoencoders'",
-    extras={"after_train": _vae_samples("vae")},
 ))
 register(Recipe(
     name="vae2d", build=vae2d, loss="bce", optimizer=("rmsprop", {"lr": 1e-3}), epochs=25,
     batch_size=128, flat=True,
     summary="the same variational AE with a 2-D latent space (manifold picture)",
     source="Géron's VAE with codings_size=2; manifold as in Kingma & Welling, fig. 4",
-    extras={"after_train": _vae_samples("vae2d")},
 ))
 
 
