@@ -114,7 +114,10 @@ def check_padding(padding, allowed_ints: bool = True):
         raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
     if not isinstance(padding, str):
         resolve_pads(padding, (1, 1), (1, 1), (1, 1))  # validates the ints now, not at forward
-    return padding.lower() if isinstance(padding, str) else padding
+    if isinstance(padding, str):
+        return padding.lower()
+    # ints as a tuple, so that a list read back from a model file's JSON is the same padding
+    return int(padding) if isinstance(padding, (int, np.integer)) else tuple(map(int, padding))
 
 
 def transpose_geometry(size: int, k: int, s: int, padding: str, output_padding=None):

@@ -556,6 +556,25 @@ def test_model_to_round_trip(name):
     assert not isinstance(model.forward(_mnist_like(name, 2)), cp.ndarray)
 
 
+@pytest.mark.parametrize("name", ["conv", "tied", "vae"])
+def test_a_model_file_moves_between_cpu_and_gpu(name, tmp_path):
+    """Saved on the CPU, loaded on the GPU (and back): the same outputs, to rounding."""
+    from scratch_ae import io  # noqa: PLC0415
+
+    backend.seed(0)
+    cpu_model = zoo.build(name)
+    x = _mnist_like(name, 4)
+    path = io.save_model(cpu_model, tmp_path / "cpu.npz")
+    with backend.use_backend("cupy"):
+        gpu_model = io.load_model(path)
+    _assert_on_gpu(gpu_model)
+    fwd = "reconstruct" if name == "vae" else "predict"  # the VAE's mean codes: no sampling
+    expected = getattr(cpu_model, fwd)(x)
+    np.testing.assert_allclose(getattr(gpu_model, fwd)(x), expected, rtol=1e-5, atol=1e-5)
+    back = io.load_model(io.save_model(gpu_model, tmp_path / "gpu.npz"))
+    np.testing.assert_array_equal(getattr(back, fwd)(x), expected)
+
+
 # --------------------------------------------------------------------------------------------
 # package-level promises
 

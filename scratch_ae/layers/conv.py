@@ -56,7 +56,7 @@ class Conv2D(Layer):
                  dtype=np.float32):
         super().__init__()
         self.in_ch, self.out_ch = int(in_ch), int(out_ch)
-        self.kernel = pair(kernel_size, "kernel_size")
+        self.kernel = self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride = pair(stride, "stride")
         self.padding = check_padding(padding)
         kh, kw = self.kernel
@@ -135,7 +135,7 @@ class Conv2DTranspose(Layer):
                  output_padding=None, dtype=np.float32):
         super().__init__()
         self.in_ch, self.out_ch = int(in_ch), int(out_ch)
-        self.kernel = pair(kernel_size, "kernel_size")
+        self.kernel = self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride = pair(stride, "stride")
         self.padding = check_padding(padding, allowed_ints=False)
         self.output_padding = None if output_padding is None else pair_or_zero(output_padding)

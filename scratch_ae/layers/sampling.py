@@ -114,6 +114,11 @@ class VariationalHead(Layer):
         self.log_var = Dense(in_features, latent_dim)
         self.sampling = GaussianSampling(kl_weight)
 
+    @property
+    def kl_weight(self) -> float:
+        """The KL term's weight (kept by ``sampling``; read here so model files can save it)."""
+        return self.sampling.kl_weight
+
     def stats(self, h):
         """``(mu, log_var)`` for hidden vectors h (N, H), without sampling."""
         return self.mu.forward(h), self.log_var.forward(h)

@@ -53,7 +53,8 @@ class VAE(Model):
             raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
         self.encoder = encoder if not isinstance(encoder, list) else Sequential(encoder)
         self.decoder = decoder if not isinstance(decoder, list) else Sequential(decoder)
-        self.latent_dim, self.input_size, self.scaling = int(latent_dim), int(input_size), scaling
+        self.hidden, self.latent_dim = int(hidden), int(latent_dim)
+        self.input_size, self.scaling = int(input_size), scaling
         kl_weight = 1.0 / input_size if scaling == "geron" else 1.0
         self.head = VariationalHead(hidden, latent_dim, kl_weight=kl_weight)
         # The reconstruction term; fit() uses it unless given another loss.
