@@ -38,6 +38,20 @@ from . import backend
 H = 1e-4
 FLOOR = 1e-4
 
+# The kink classifier's thresholds (see _is_kink); tests/test_gradcheck.py pins each one with a
+# case just inside and a case just outside it. Made smaller, each would call more real bugs
+# "kinks"; made larger, more real kinks "wrong gradients".
+# A large kink: the one-sided slopes differ by more than this fraction of the larger slope.
+KINK_SLOPE_GAP = 1e-2
+# The slope gaps at steps h and 2h "do not scale" when gap2 and 2 * gap differ by more than
+# this fraction of the larger of the two...
+GAP_SCALING_TOL = 0.25
+# ...and then point to a kink if they are at least this fraction of the mismatch.
+GAP_VS_MISMATCH = 0.5
+# The estimates with steps h and 2h point to a kink when they differ by more than this
+# fraction of the mismatch.
+WIDEN_VS_MISMATCH = 0.1
+
 
 class GradientCheckError(AssertionError):
     """The analytic gradient disagrees with the numeric one (the message says where)."""
@@ -89,7 +103,7 @@ def _numeric_direction(f, arr, d, h):
 
 
 def _large_kink(num):
-    return abs(num.gap) > 1e-2 * max(1.0, abs(num.plus), abs(num.minus))
+    return abs(num.gap) > KINK_SLOPE_GAP * max(1.0, abs(num.plus), abs(num.minus))
 
 
 def _is_kink(analytic, num, widen):
@@ -113,10 +127,12 @@ def _is_kink(analytic, num, widen):
     if _large_kink(num):
         return True
     mismatch = abs(analytic - num.value)
-    gaps_unscaled = abs(num.gap2 - 2 * num.gap) > 0.25 * max(abs(num.gap2), 2 * abs(num.gap))
-    if gaps_unscaled and max(abs(num.gap), abs(num.gap2)) >= max(0.5 * mismatch, num.noise):
+    scale = max(abs(num.gap2), 2 * abs(num.gap))
+    gaps_unscaled = abs(num.gap2 - 2 * num.gap) > GAP_SCALING_TOL * scale
+    gaps = max(abs(num.gap), abs(num.gap2))
+    if gaps_unscaled and gaps >= max(GAP_VS_MISMATCH * mismatch, num.noise):
         return True
-    return abs(widen() - num.value) > max(0.1 * mismatch, num.noise)
+    return abs(widen() - num.value) > max(WIDEN_VS_MISMATCH * mismatch, num.noise)
 
 
 def _compare(label, index, analytic, num, widen, *, rtol, floor, h, worst, kinks):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from scratch_ae import MSE, SELU, Dense, ReLU, Sequential
-from scratch_ae.gradcheck import GradientCheckError, check_layer, check_loss, check_model
+from scratch_ae.gradcheck import H, GradientCheckError, check_layer, check_loss, check_model
+from scratch_ae.layers import Layer
 
 # "gradient of parameter b[0] is wrong: analytic 0, numeric 1.23, relative error ..."
 VALUES = re.compile(r"analytic (\S+), numeric (\S+), relative error")
@@ -253,3 +254,92 @@ def test_a_small_bug_under_strong_curvature_is_not_mistaken_for_a_kink():
 def test_a_wrong_gradient_is_not_skipped_as_a_kink():
     with pytest.raises(GradientCheckError, match="is wrong"):
         check_model(Sequential([ScaledDx(5, 5)]), _x((4, 5)), MSE(), max_kinks=100)
+
+
+# ------------------------------------------------------- the kink classifier's thresholds, pinned
+#
+# A one-number "layer" whose function is chosen at the nine points x = k*h (k = -4..4) that the
+# checker evaluates around x = 0 (the stencils with steps h and 2h), and whose backward claims a
+# chosen derivative. Each threshold of the classifier then gets a case just inside it and one
+# just outside it; both sides must come out as stated, so moving any threshold -- 1000x more
+# eager, say -- fails a test. The function has a large base slope S, which makes every decision
+# independent of the checker's random upstream gradient (it only scales f).
+
+S = 1e4
+STEPS = np.arange(-4, 5)
+
+
+class _Table(Layer):
+    """``y = phi(x)`` for a (1, 1) input, phi piecewise linear through ``S*k*h + h*d[k]``;
+    backward claims ``dphi/dx = S + claimed``."""
+
+    def __init__(self, d, claimed):
+        super().__init__()
+        self.values = S * STEPS * H + H * np.array([d.get(int(k), 0.0) for k in STEPS])
+        self.claimed = claimed
+
+    def forward(self, x, training=False):
+        return np.interp(x, STEPS * H, self.values)  # exact at the nodes
+
+    def backward(self, dy):
+        return dy * (S + self.claimed)
+
+
+def _check_table(d, claimed=0.0):
+    return check_layer(_Table(d, claimed), np.zeros((1, 1)))
+
+
+def _even(e1=0.0, e2=0.0):
+    """An even bump: slope gaps ``gap = 2*e1`` and ``gap2 = e2`` (in units of phi's slope)."""
+    return {1: e1, -1: e1, 2: e2, -2: e2}
+
+
+def test_table_layer_is_exact_for_a_straight_line():
+    assert _check_table({}) < 1e-12
+    with pytest.raises(GradientCheckError, match="is wrong"):
+        _check_table({}, claimed=1.0)
+
+
+@pytest.mark.parametrize(("ratio", "kink"), [(1.02e-2, True), (0.98e-2, False)])
+def test_large_kink_threshold_is_one_percent_of_the_slope(ratio, kink):
+    # phi = S*x + c*|x|: symmetric, so the central difference is exactly S, the claimed slope;
+    # only the one-sided slopes S + c and S - c show the kink: gap 2c against 1% of S + c.
+    c = ratio * S / (2 - ratio)
+    d = {int(k): c * abs(int(k)) for k in STEPS}
+    if kink:
+        with pytest.raises(GradientCheckError, match="kink"):
+            _check_table(d)
+    else:
+        assert _check_table(d) < 1e-9
+
+
+@pytest.mark.parametrize(("r", "kink"), [(0.26, True), (0.24, False)])
+def test_gaps_that_stop_scaling_with_the_step_threshold(r, kink):
+    # gap = 2, gap2 = 4 (1 - r): a smooth function has gap2 = 2 * gap = 4 (r = 0). They count as
+    # "not scaling" beyond 25%. The claimed slope is off by 2 (the gaps, ~3, are >= half of it),
+    # and the estimates with steps h and 2h agree exactly, so this threshold alone decides.
+    d = _even(e1=1.0, e2=4 * (1 - r))
+    match = "kink" if kink else "is wrong"
+    with pytest.raises(GradientCheckError, match=match):
+        _check_table(d, claimed=2.0)
+
+
+@pytest.mark.parametrize(("mismatch", "kink"), [(3.9, True), (4.1, False)])
+def test_gaps_against_the_mismatch_threshold(mismatch, kink):
+    # gap = 2, gap2 = 0: clearly not scaling. Such gaps explain a mismatch up to twice their
+    # size (4); a larger mismatch is a wrong gradient.
+    d = _even(e1=1.0, e2=0.0)
+    match = "kink" if kink else "is wrong"
+    with pytest.raises(GradientCheckError, match=match):
+        _check_table(d, claimed=mismatch)
+
+
+@pytest.mark.parametrize(("shift", "kink"), [(0.102, True), (0.098, False)])
+def test_step_size_disagreement_threshold(shift, kink):
+    # No slope gaps at all; the estimate with step h is exactly S, the one with step 2h is
+    # S + shift (only phi(+-4h) moves). Against a mismatch of 1, a disagreement above 10% of it
+    # is a kink; below, the gradient is wrong.
+    d = {4: -12 * shift, -4: 12 * shift}
+    match = "kink" if kink else "is wrong"
+    with pytest.raises(GradientCheckError, match=match):
+        _check_table(d, claimed=1.0)
