@@ -157,6 +157,112 @@ def test_conv2d_forward_matches_naive_loops(seed):
     np.testing.assert_allclose(layer.forward(x), want, rtol=1e-12, atol=1e-12)
 
 
+def _keras_transpose_length(size, k, s, padding, output_padding):
+    """Keras' ``deconv_output_length``, written out again here."""
+    if output_padding is None:
+        return size * s + max(k - s, 0) if padding == "valid" else size * s
+    pad = k // 2 if padding == "same" else 0
+    return (size - 1) * s + k - 2 * pad + output_padding
+
+
+def _transpose_axis(size, k, s, padding, output_padding):
+    """``(length, pad_before)`` of a transposed conv along one axis, or None when no forward
+    convolution maps that length back to ``size`` (then the layer must refuse it)."""
+    out = _keras_transpose_length(size, k, s, padding, output_padding)
+    if padding == "valid":
+        return (out, 0) if out >= k and (out - k) // s + 1 == size else None
+    # TensorFlow's SAME conv from `out` positions: ceil(out / s) outputs; the total padding
+    # (out_positions - 1) * s + k - out is split with the odd cell at the end.
+    if out < 1 or -(-out // s) != size:
+        return None
+    return out, max((size - 1) * s + k - out, 0) // 2
+
+
+def _naive_conv_transpose(x, W, b, stride, pads_before, out_hw):
+    """The scatter-add definition: input pixel (r, q) stamps ``x * W[c, o]`` onto the output
+    with its top-left corner at ``(r*SH - pt, q*SW - pl)``; stamps add, cells outside drop."""
+    n, c, h, w = x.shape
+    _, oc, kh, kw = W.shape
+    (sh, sw), (pt, pl), (oh, ow) = stride, pads_before, out_hw
+    y = np.zeros((n, oc, oh, ow)) + b.reshape(1, oc, 1, 1)
+    for ni in range(n):
+        for ci in range(c):
+            for r in range(h):
+                for q in range(w):
+                    for o in range(oc):
+                        for i in range(kh):
+                            for j in range(kw):
+                                rr, qq = r * sh - pt + i, q * sw - pl + j
+                                if 0 <= rr < oh and 0 <= qq < ow:
+                                    y[ni, o, rr, qq] += x[ni, ci, r, q] * W[ci, o, i, j]
+    return y
+
+
+def _transpose_case_values(k, s, padding, op, hw, seed=0):
+    """Layer output vs the naive loops; False when the geometry is (rightly) refused."""
+    (kh, kw), (sh, sw), (oph, opw), (h, w) = k, s, op, hw
+    rows = _transpose_axis(h, kh, sh, padding, oph)
+    cols = _transpose_axis(w, kw, sw, padding, opw)
+    output_padding = None if oph is None else (oph, opw)
+    if rows is None or cols is None:
+        with pytest.raises(ValueError, match="output_padding"):
+            Conv2DTranspose(2, 3, k, s, padding, output_padding).forward(np.zeros((1, 2, h, w)))
+        return False
+    layer = _randomize(Conv2DTranspose(2, 3, k, s, padding, output_padding), seed)
+    layer.astype(np.float64)
+    x = _rand((2, 2, h, w), seed)
+    want = _naive_conv_transpose(x, layer.params["W"], layer.params["b"], s,
+                                 (rows[1], cols[1]), (rows[0], cols[0]))
+    y = layer.forward(x)
+    assert y.shape == want.shape
+    np.testing.assert_allclose(y, want, rtol=1e-12, atol=1e-12)
+    assert layer.output_shape((2, h, w)) == want.shape[1:]
+    return True
+
+
+@pytest.mark.parametrize(
+    "k, s, padding, op, hw",
+    [
+        (3, 1, "same", None, (4, 5)),
+        (3, 2, "same", None, (3, 4)),
+        (2, 2, "same", None, (3, 3)),  # even kernel
+        (4, 2, "same", None, (3, 2)),  # even kernel, padding on both sides
+        ((3, 2), (2, 1), "valid", None, (3, 4)),
+        (1, 3, "valid", None, (2, 3)),  # kernel < stride: gaps between the stamps
+        (3, 2, "same", (1, 1), (3, 3)),  # output padding, odd kernel
+        (3, 2, "same", (0, 1), (3, 4)),
+        (2, 2, "same", (1, 1), (3, 2)),  # output padding, even kernel: pad = k // 2
+        (4, 2, "same", (1, 1), (2, 3)),
+        (4, 3, "same", (2, 1), (2, 2)),
+        ((4, 2), (3, 2), "same", (1, 1), (3, 2)),
+        (3, 2, "valid", (1, 0), (3, 3)),
+        (2, 3, "valid", (2, 1), (2, 2)),
+    ],
+    ids=str,
+)
+def test_conv2d_transpose_forward_matches_naive_scatter_add(k, s, padding, op, hw):
+    kh, kw = (k, k) if isinstance(k, int) else k
+    sh, sw = (s, s) if isinstance(s, int) else s
+    assert _transpose_case_values((kh, kw), (sh, sw), padding, op or (None, None), hw)
+
+
+def test_conv2d_transpose_every_small_geometry_matches_or_is_refused():
+    """Kernels 1-4, strides 1-3, both paddings, output_padding None/0/1/2, on a 3x2 input:
+    each either matches the naive loops or is refused exactly when no conv maps it back."""
+    accepted = refused = 0
+    for k in range(1, 5):
+        for s in range(1, 4):
+            for padding in ("same", "valid"):
+                for op in (None, 0, 1, 2):
+                    kernel, stride = (k, k % 4 + 1), (s, s % 3 + 1)
+                    ops = (op, None) if op is None else (op, min(op, stride[1] - 1))
+                    if _transpose_case_values(kernel, stride, padding, ops, (3, 2), seed=k + s):
+                        accepted += 1
+                    else:
+                        refused += 1
+    assert (accepted, refused) == (60, 36)
+
+
 def test_same_padding_puts_the_extra_row_at_the_bottom_right():
     assert same_pads(5, 2, 1) == (0, 1)
     assert same_pads(6, 3, 2) == (0, 1)

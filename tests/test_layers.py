@@ -29,8 +29,12 @@ from scratch_ae import (
     backend,
 )
 from scratch_ae.gradcheck import check_layer, check_model
+from scratch_ae.layers import ActivityL1, KLSparsity
 
-special = pytest.importorskip("scipy.special")
+
+def _scipy_special():
+    """scipy.special for an independent sigmoid (the library itself does not need scipy)."""
+    return pytest.importorskip("scipy.special")
 
 
 def _away_from_zero(x, gap=0.1):
@@ -68,6 +72,47 @@ def test_activation_gradients(name, shape):
     x = 2.0 * _away_from_zero(_randn(shape, seed=len(shape)))
     err = check_layer(ELEMENTWISE[name](), x)
     assert err < 1e-6
+
+
+# Every constructor parameter that changes a backward, at values other than its default: a
+# backward that ignored the parameter (ELU's alpha fixed at 1, LeakyReLU's slope fixed at 0.3,
+# a KL target fixed at 0.1, ...) passes a check at the default and fails here.
+NON_DEFAULT = [
+    ("LeakyReLU(0.01)", lambda: LeakyReLU(0.01), "any"),
+    ("LeakyReLU(0.7)", lambda: LeakyReLU(0.7), "any"),
+    ("LeakyReLU(-0.5)", lambda: LeakyReLU(-0.5), "any"),
+    ("ELU(0.5)", lambda: ELU(alpha=0.5), "any"),
+    ("ELU(2.5)", lambda: ELU(alpha=2.5), "any"),
+    ("Dropout(0.8)", lambda: Dropout(0.8), "any"),
+    ("Dropout(0.05)", lambda: Dropout(0.05), "any"),
+    ("GaussianNoise(2.0)", lambda: GaussianNoise(2.0), "any"),
+    ("ActivityL1(0.02)", lambda: ActivityL1(0.02), "any"),
+    ("ActivityL1(3.0)", lambda: ActivityL1(3.0), "any"),
+    ("KLSparsity(1.3, 0.35)", lambda: KLSparsity(weight=1.3, target=0.35), "rates"),
+    ("KLSparsity(0.2, 0.8)", lambda: KLSparsity(weight=0.2, target=0.8), "rates"),
+]
+
+
+@pytest.mark.parametrize(("make", "inputs"), [case[1:] for case in NON_DEFAULT],
+                         ids=[case[0] for case in NON_DEFAULT])
+def test_gradients_at_non_default_parameters(make, inputs):
+    x = 2.0 * _away_from_zero(_randn((3, 5), seed=5))
+    if inputs == "rates":  # KL sparsity needs activations in (0, 1)
+        x = np.random.default_rng(5).uniform(0.05, 0.95, size=(3, 5))
+    assert check_layer(make(), x, training=True) < 1e-6
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (2, 3, 4)], ids=str)
+def test_leaky_relu_and_elu_backward_use_their_parameter(shape):
+    """dL/dx on the negative side is exactly ``slope * dy`` and ``(y + alpha) * dy``."""
+    x = -np.abs(_away_from_zero(_randn(shape, seed=1)))
+    dy = _randn(shape, seed=2)
+    leaky = LeakyReLU(0.07)
+    leaky.forward(x)
+    np.testing.assert_allclose(leaky.backward(dy), 0.07 * dy, rtol=1e-14)
+    elu = ELU(alpha=1.9)
+    elu.forward(x)
+    np.testing.assert_allclose(elu.backward(dy), 1.9 * np.exp(x) * dy, rtol=1e-12)
 
 
 @pytest.mark.parametrize(("n", "d_in", "d_out"), [(1, 3, 2), (4, 5, 3), (7, 2, 6)])
@@ -199,6 +244,7 @@ def test_elu_leaky_relu_relu_tanh_values():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sigmoid_matches_expit_without_overflow(dtype):
+    special = _scipy_special()
     x = np.array([[-1000.0, -100.0, -30.0, -5.0, -1.0, 0.0, 1.0, 5.0, 30.0, 100.0, 1000.0]],
                  dtype=dtype)
     expected = special.expit(x.astype(np.float64))
@@ -221,6 +267,7 @@ def test_sigmoid_matches_expit_without_overflow(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softplus_is_finite_and_exact_at_extremes(dtype):
+    special = _scipy_special()
     x = np.array([[-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0]], dtype=dtype)
     # Overflow or NaN would be a bug; exp(-1000) underflowing to 0 is the right answer.
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
