@@ -19,6 +19,7 @@ from scratch_ae import (
     Sigmoid,
     backend,
 )
+from scratch_ae.layers import Layer
 from scratch_ae.train import History, evaluate, fit, predict
 
 # ------------------------------------------------------------------------------ helpers
@@ -338,3 +339,123 @@ def test_quiet_fit_prints_nothing(capsys):
     fit(_small_model(), _synthetic_digits(20), epochs=1, batch_size=5, verbose=False)
     out = capsys.readouterr()
     assert out.err == "" and out.out == ""
+
+
+# ------------------------------------------------------------------------------ what fit sees
+
+
+class _Recorder(Layer):
+    """The identity, recording every batch it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def forward(self, x, training=False):
+        self.batches.append(np.array(x))
+        return x
+
+    def backward(self, dy):
+        return dy
+
+
+class _TargetSpy(MSE):
+    """MSE that records every target batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.targets = []
+
+    def forward(self, y_pred, y_true):
+        self.targets.append(np.array(y_true))
+        return super().forward(y_pred, y_true)
+
+
+def _ids_and_targets(n, seed=0):
+    """X[i] = (i, -i); Y = X with its rows in another order, so Y[i] names X's row perm[i]."""
+    ids = np.arange(n, dtype=np.float32)
+    X = np.stack([ids, -ids], axis=1)
+    perm = np.random.default_rng(seed).permutation(n)
+    return X, X[perm], perm
+
+
+def _fit_and_record(X, Y, **kwargs):
+    recorder, spy = _Recorder(), _TargetSpy()
+    model = Sequential([recorder, Dense(2, 2)])
+    fit(model, X, Y, loss=spy, optimizer=SGD(lr=1e-12), verbose=False, **kwargs)
+    return recorder.batches, spy.targets
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(10, 3), (10, 5), (7, 16), (1, 1)])
+def test_fit_pairs_x_with_y_and_sees_every_sample_once_per_epoch(n, batch_size):
+    X, Y, perm = _ids_and_targets(n)
+    epochs = 3
+    xs, ts = _fit_and_record(X, Y, epochs=epochs, batch_size=batch_size, shuffle=True, seed=4)
+    per_epoch = math.ceil(n / batch_size)
+    assert len(xs) == len(ts) == epochs * per_epoch
+    sizes = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
+    orders = []
+    for e in range(epochs):
+        xb = xs[e * per_epoch:(e + 1) * per_epoch]
+        tb = ts[e * per_epoch:(e + 1) * per_epoch]
+        assert [len(b) for b in xb] == sizes  # the last, partial batch included
+        ids = np.concatenate([b[:, 0] for b in xb]).astype(int)
+        np.testing.assert_array_equal(np.sort(ids), np.arange(n))  # each sample exactly once
+        # Each target is the one given for that very sample, whatever the shuffled order.
+        np.testing.assert_array_equal(np.concatenate(tb), Y[ids])
+        np.testing.assert_array_equal(np.concatenate(tb)[:, 0], perm[ids])
+        orders.append(ids)
+    if n >= 7:  # really shuffled: not in order, and a new order each epoch
+        assert not np.array_equal(orders[0], np.arange(n))
+        assert not np.array_equal(orders[0], orders[1])
+
+
+def test_fit_without_shuffle_keeps_the_order_and_pairs():
+    X, Y, perm = _ids_and_targets(11)
+    xs, ts = _fit_and_record(X, Y, epochs=2, batch_size=4, shuffle=False)
+    ids = np.concatenate([b[:, 0] for b in xs]).astype(int)
+    np.testing.assert_array_equal(ids, np.tile(np.arange(11), 2))
+    np.testing.assert_array_equal(np.concatenate(ts)[:, 0], perm[ids])
+
+
+def test_fit_pairs_and_covers_across_device_chunks():
+    """More samples than fit moves at once (8192): the pairing and the last batch survive the
+    chunk boundary."""
+    n, batch_size = 9003, 1000
+    X, Y, perm = _ids_and_targets(n, seed=1)
+    xs, ts = _fit_and_record(X, Y, epochs=1, batch_size=batch_size, shuffle=True, seed=2)
+    assert [len(b) for b in xs] == [1000] * 9 + [3]
+    ids = np.concatenate([b[:, 0] for b in xs]).astype(int)
+    np.testing.assert_array_equal(np.sort(ids), np.arange(n))
+    np.testing.assert_array_equal(np.concatenate(ts)[:, 0], perm[ids])
+
+
+def test_fit_autoencoder_targets_are_the_inputs_under_shuffling():
+    X, _, _ = _ids_and_targets(10)
+    xs, ts = _fit_and_record(X, None, epochs=2, batch_size=3, shuffle=True, seed=3)
+    for xb, tb in zip(xs, ts, strict=True):
+        np.testing.assert_array_equal(tb, xb)
+
+
+def test_evaluate_pairs_x_with_y_and_sees_every_sample_once():
+    X, Y, perm = _ids_and_targets(10)
+    spy = _TargetSpy()
+    recorder = _Recorder()
+    evaluate(Sequential([recorder, Dense(2, 2)]), X, Y, loss=spy, batch_size=4)
+    assert [len(b) for b in recorder.batches] == [4, 4, 2]
+    ids = np.concatenate([b[:, 0] for b in recorder.batches]).astype(int)
+    np.testing.assert_array_equal(ids, np.arange(10))
+    np.testing.assert_array_equal(np.concatenate(spy.targets)[:, 0], perm[ids])
+
+
+def test_epoch_loss_weights_the_last_partial_batch_by_its_size():
+    """The epoch's loss is the per-sample mean: a 1-sample last batch counts 1/9, not 1/3."""
+    X = np.arange(18, dtype=np.float64).reshape(9, 2)
+    recorder, spy = _Recorder(), _TargetSpy()
+    model = Sequential([recorder, Dense(2, 2)]).astype(np.float64)
+    model[1].params["W"][...] = 0.0  # predictions = bias = 0: loss = mean of X**2
+    # lr tiny: the weights barely move within the epoch.
+    hist = fit(model, X, epochs=1, batch_size=4, loss=spy, optimizer=SGD(lr=1e-12),
+               shuffle=False, verbose=False)
+    assert [len(b) for b in recorder.batches] == [4, 4, 1]
+    assert hist["loss"][0] == pytest.approx(float((X**2).mean()), rel=1e-9)
