@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from scratch_ae import MSE, SELU, Dense, ReLU, Sequential
-from scratch_ae.gradcheck import H, GradientCheckError, check_layer, check_loss, check_model
+from scratch_ae.gradcheck import GradientCheckError, H, check_layer, check_loss, check_model
 from scratch_ae.layers import Layer
 
 # "gradient of parameter b[0] is wrong: analytic 0, numeric 1.23, relative error ..."
