@@ -328,6 +328,7 @@ def test_no_code_in_the_package_can_unpickle():
             offenders.append(str(f.relative_to(root)))
     assert offenders == []
 
+
 def _perturbed(name, seed):
     """Zoo model ``name`` with EVERY parameter set to fresh random values (biases non-zero)."""
     backend.seed(seed)
