@@ -1,4 +1,7 @@
-"""Reconstruction losses and the Gaussian KL divergence.
+"""Reconstruction losses: MSE, binary cross-entropy on probabilities and on logits.
+
+The VAE's KL term is not here: it lives with the sampling step that uses it
+(:mod:`scratch_ae.layers.sampling`).
 
 A loss is two functions, like a layer::
 
@@ -122,25 +125,4 @@ def get_loss(name, reduction: str = "mean") -> Loss:
         raise ValueError(f"unknown loss {name!r}: expected one of {', '.join(LOSSES)}") from None
 
 
-def gaussian_kl(mu, log_var):
-    """KL( N(mu, exp(log_var)) || N(0, 1) ) per sample, summed over latent units.
-
-    ``KL_n = -0.5 * sum_j (1 + log_var - mu**2 - exp(log_var))``;  shape (N, J) -> (N,).
-
-    Gradients (per sample, per unit)::
-
-        dKL/dmu      = mu
-        dKL/dlog_var = 0.5 * (exp(log_var) - 1)
-    """
-    xp = get_array_module(mu, log_var, where="gaussian_kl")
-    return -0.5 * (1 + log_var - mu * mu - xp.exp(log_var)).sum(axis=1)
-
-
-def gaussian_kl_grad(mu, log_var):
-    """``(dKL/dmu, dKL/dlog_var)`` of :func:`gaussian_kl`, each of shape (N, J)."""
-    xp = get_array_module(mu, log_var, where="gaussian_kl_grad")
-    return mu.copy(), 0.5 * (xp.exp(log_var) - 1)
-
-
-__all__ = ["BCE", "EPS", "MSE", "BCEWithLogits", "Loss", "gaussian_kl", "gaussian_kl_grad",
-           "get_loss"]
+__all__ = ["BCE", "EPS", "MSE", "BCEWithLogits", "Loss", "get_loss"]

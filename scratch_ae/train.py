@@ -300,7 +300,8 @@ def evaluate(model, X, Y=None, *, loss=None, batch_size: int = 256) -> dict:
 
 
 def predict(fn, X, *, batch_size: int = 256):
-    """Apply ``fn`` (a forward in inference mode) to ``X`` in batches and join the results.
+    """Apply ``fn`` (a forward, called as ``fn(xb)``: inference mode) to ``X`` in batches and
+    join the results.
 
     The result lives where ``X`` lives: NumPy in, NumPy out, even for a model on the GPU.
     """
@@ -314,7 +315,7 @@ def predict(fn, X, *, batch_size: int = 256):
     out = []
     # As in fit: a chunk goes to the device at once, and its results come back at once.
     for xc, _ in _chunks(X, None, None, CHUNK, model_xp, dtype):
-        yc = model_xp.concatenate([fn(xc[b0:b0 + batch_size], training=False)
+        yc = model_xp.concatenate([fn(xc[b0:b0 + batch_size])
                                    for b0 in range(0, xc.shape[0], batch_size)], axis=0)
         out.append(backend.to_numpy(yc) if on_host else yc)
     mod = np if on_host else model_xp

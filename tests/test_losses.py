@@ -1,5 +1,5 @@
 """Losses: values against independent formulas (and PyTorch when installed), gradients
-against finite differences, Keras' clipping, reductions, the VAE's KL term."""
+against finite differences, Keras' clipping, reductions. (The VAE's KL: test_vae.py.)"""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 
 from scratch_ae import BCE, MSE, BCEWithLogits
 from scratch_ae.gradcheck import check_loss
-from scratch_ae.losses import EPS, gaussian_kl, gaussian_kl_grad, get_loss
+from scratch_ae.losses import EPS, get_loss
 
 
 def _uniform(shape, lo=0.05, hi=0.95, seed=0):
@@ -196,53 +196,3 @@ def test_float32_in_float32_out(cls):
     loss = cls()
     assert loss.forward(p, y).dtype == np.float32
     assert loss.backward().dtype == np.float32
-
-
-# ------------------------------------------------------------------------------ Gaussian KL
-
-
-def test_gaussian_kl_value_against_the_closed_form():
-    rs = np.random.default_rng(21)
-    mu, log_var = rs.standard_normal((4, 3)), rs.uniform(-2, 2, size=(4, 3))
-    var = np.exp(log_var)
-    # KL(N(mu, var) || N(0, 1)) = 0.5 * (var + mu^2 - 1 - ln var), summed over units.
-    expected = (0.5 * (var + mu**2 - 1 - log_var)).sum(axis=1)
-    kl = gaussian_kl(mu, log_var)
-    assert kl.shape == (4,)
-    np.testing.assert_allclose(kl, expected, rtol=1e-13)
-    assert np.all(kl >= 0)
-    np.testing.assert_array_equal(gaussian_kl(np.zeros((2, 3)), np.zeros((2, 3))), 0.0)
-
-
-def test_gaussian_kl_matches_torch_distributions():
-    torch = _torch()
-    rs = np.random.default_rng(22)
-    mu, log_var = rs.standard_normal((3, 5)), rs.uniform(-1, 1, size=(3, 5))
-    q = torch.distributions.Normal(torch.tensor(mu), torch.tensor(np.exp(0.5 * log_var)))
-    p = torch.distributions.Normal(torch.zeros(3, 5, dtype=torch.float64),
-                                   torch.ones(3, 5, dtype=torch.float64))
-    ref = torch.distributions.kl_divergence(q, p).sum(dim=1).numpy()
-    np.testing.assert_allclose(gaussian_kl(mu, log_var), ref, rtol=1e-12)
-
-
-def test_gaussian_kl_grad_against_finite_differences():
-    rs = np.random.default_rng(23)
-    mu, log_var = rs.standard_normal((2, 3)), rs.uniform(-1.5, 1.5, size=(2, 3))
-    d_mu, d_lv = gaussian_kl_grad(mu, log_var)
-    np.testing.assert_allclose(d_mu, mu, rtol=0)
-    np.testing.assert_allclose(d_lv, 0.5 * (np.exp(log_var) - 1), rtol=1e-15)
-    h = 1e-5
-
-    def total(m, lv):
-        return float(gaussian_kl(m, lv).sum())
-
-    for idx in np.ndindex(mu.shape):
-        e = np.zeros_like(mu)
-        e[idx] = h
-        num_mu = (total(mu + e, log_var) - total(mu - e, log_var)) / (2 * h)
-        num_lv = (total(mu, log_var + e) - total(mu, log_var - e)) / (2 * h)
-        assert d_mu[idx] == pytest.approx(num_mu, rel=1e-7, abs=1e-9)
-        assert d_lv[idx] == pytest.approx(num_lv, rel=1e-7, abs=1e-9)
-    # The gradient for mu is a copy: changing it must not change mu.
-    d_mu[...] = 0
-    assert mu.any()

@@ -187,7 +187,7 @@ def test_every_dense_zoo_model_gradchecks_at_full_size(name):
     backend.seed(5)
     model = zoo.build(name)
     x = np.random.default_rng(5).uniform(0.05, 0.95, size=(2, 784))
-    loss = model.recon_loss() if isinstance(model, VAE) else get_loss(model.loss)
+    loss = get_loss(model.loss)
     result = check_model(model, x, loss, training=True, max_elements=12, n_directions=2,
                          max_kinks=3)
     assert result < 1e-6

@@ -2,9 +2,10 @@
 
 Two layers:
 
-* :class:`GaussianSampling` -- parameter-free. Takes ``h = [mu | log_var]`` of shape (N, 2J) and
+* :class:`GaussianSampling` -- parameter-free. From ``mu`` and ``log_var`` (each (N, J)) it
   returns ``z = mu + exp(0.5 * log_var) * eps``, eps ~ N(0, I), shape (N, J). Its penalty is the
-  KL divergence of N(mu, exp(log_var)) from the prior N(0, I).
+  KL divergence of N(mu, exp(log_var)) from the prior N(0, I): :func:`gaussian_kl`, with its
+  gradient :func:`gaussian_kl_grad`, both defined here and nowhere else.
 * :class:`VariationalHead` -- what a VAE's encoder ends with: two separate ``Dense(H, J)`` heads,
   one for ``mu`` and one for ``log_var``, read from the same hidden vector, followed by a
   ``GaussianSampling``. Two heads (rather than one ``Dense(H, 2J)`` split in half) is exactly
@@ -20,15 +21,39 @@ a bug two well-known libraries shipped; a test pins this down.
 from __future__ import annotations
 
 from .. import backend
-from ..losses import gaussian_kl, gaussian_kl_grad
 from .base import Layer
 from .dense import Dense
 
 
-class GaussianSampling(Layer):
-    """``z = mu + exp(0.5 * log_var) * eps`` from ``h = [mu | log_var]``, with KL as its penalty.
+def gaussian_kl(mu, log_var):
+    """KL( N(mu, exp(log_var)) || N(0, 1) ) per sample, summed over latent units.
 
-    Shapes: h (N, 2J) -> z (N, J); mu = h[:, :J], log_var = h[:, J:].
+    ``KL_n = -0.5 * sum_j (1 + log_var - mu**2 - exp(log_var))``;  shape (N, J) -> (N,).
+
+    Gradients (per sample, per unit)::
+
+        dKL/dmu      = mu
+        dKL/dlog_var = 0.5 * (exp(log_var) - 1)
+    """
+    xp = backend.get_array_module(mu, log_var, where="gaussian_kl")
+    return -0.5 * (1 + log_var - mu * mu - xp.exp(log_var)).sum(axis=1)
+
+
+def gaussian_kl_grad(mu, log_var):
+    """``(dKL/dmu, dKL/dlog_var)`` of :func:`gaussian_kl`, each of shape (N, J)."""
+    xp = backend.get_array_module(mu, log_var, where="gaussian_kl_grad")
+    return mu.copy(), 0.5 * (xp.exp(log_var) - 1)
+
+
+class GaussianSampling(Layer):
+    """``z = mu + exp(0.5 * log_var) * eps``, with the KL divergence from N(0, I) as its penalty.
+
+    Two ways in, the same math:
+
+    * ``forward_stats(mu, log_var) -> z`` and ``backward_stats(dz) -> (d_mu, d_lv)``, each
+      array (N, J): what :class:`VariationalHead` calls, with its two heads' outputs;
+    * the layer contract ``forward(h) -> z`` and ``backward(dz) -> dh`` on ``h = [mu | log_var]``
+      of shape (N, 2J), for use on its own (it splits h and joins the two gradients).
 
     Penalty (``kl_weight`` sets the VAE's scaling; see :mod:`scratch_ae.models.vae`)::
 
@@ -41,7 +66,7 @@ class GaussianSampling(Layer):
         dL/dlog_var = dy * 0.5 * sigma * eps        + kl_weight * 0.5 * (exp(log_var) - 1) / N
 
     (dz/dmu = 1 and dz/dlog_var = 0.5 * sigma * eps: the noise is an *input*, not a function of
-    the parameters -- that is the whole trick.) Returned as one (N, 2J) array.
+    the parameters -- that is the whole trick.)
 
     ``eps`` comes from the backend's seeded generator (``backend.rng``); a test may set
     ``layer.fixed_eps`` to an (N, J) array to make the output exact. With ``sample=False`` (or
@@ -59,35 +84,43 @@ class GaussianSampling(Layer):
         self.sample = bool(sample)
         self.fixed_eps = None
 
+    def forward_stats(self, mu, log_var):
+        """``z`` (N, J) from ``mu`` and ``log_var`` (N, J); stores the KL penalty."""
+        xp = backend.get_array_module(mu, log_var, where="GaussianSampling")
+        if not self.sample:
+            eps = xp.zeros_like(mu)
+        elif self.fixed_eps is not None:
+            eps = xp.asarray(self.fixed_eps).astype(mu.dtype, copy=False)
+            if eps.shape != mu.shape:
+                raise ValueError(f"fixed_eps has shape {eps.shape}, expected {mu.shape}")
+        else:
+            eps = backend.rng(xp).standard_normal(mu.shape, dtype=mu.dtype)
+        sigma = xp.exp(0.5 * log_var)
+        self.mu, self.log_var, self.sigma, self.eps = mu, log_var, sigma, eps
+        self.penalty = self.kl_weight * gaussian_kl(mu, log_var).sum() / mu.shape[0]
+        return mu + sigma * eps
+
+    def backward_stats(self, dy):
+        """``(dL/dmu, dL/dlog_var)`` from ``dy = dL/dz``, the KL's gradient included."""
+        g_mu, g_lv = gaussian_kl_grad(self.mu, self.log_var)
+        w = self.kl_weight / dy.shape[0]
+        d_mu = dy + w * g_mu
+        d_lv = dy * (0.5 * self.sigma * self.eps) + w * g_lv
+        return d_mu, d_lv
+
     def forward(self, x, training=False):
-        xp = self.check_input(x, ndim=2)
+        self.check_input(x, ndim=2)
         if x.shape[1] % 2:
             raise ValueError(
                 f"GaussianSampling expects [mu | log_var] of shape (N, 2J), got {tuple(x.shape)}"
             )
         j = x.shape[1] // 2
-        mu, log_var = x[:, :j], x[:, j:]
-        if not self.sample:
-            eps = xp.zeros_like(mu)
-        elif self.fixed_eps is not None:
-            eps = xp.asarray(self.fixed_eps).astype(x.dtype, copy=False)
-            if eps.shape != mu.shape:
-                raise ValueError(f"fixed_eps has shape {eps.shape}, expected {mu.shape}")
-        else:
-            eps = backend.rng(xp).standard_normal(mu.shape, dtype=x.dtype)
-        sigma = xp.exp(0.5 * log_var)
-        self.mu, self.log_var, self.sigma, self.eps = mu, log_var, sigma, eps
-        self.penalty = self.kl_weight * gaussian_kl(mu, log_var).sum() / x.shape[0]
-        return mu + sigma * eps
+        return self.forward_stats(x[:, :j], x[:, j:])
 
     def backward(self, dy):
-        xp = self.check_input(dy, ndim=2)
-        n = dy.shape[0]
-        g_mu, g_lv = gaussian_kl_grad(self.mu, self.log_var)
-        w = self.kl_weight / n
-        d_mu = dy + w * g_mu
-        d_lv = dy * (0.5 * self.sigma * self.eps) + w * g_lv
-        return xp.concatenate([d_mu, d_lv], axis=1)
+        self.check_input(dy, ndim=2)
+        xp = backend.get_array_module(dy)
+        return xp.concatenate(self.backward_stats(dy), axis=1)
 
     def output_shape(self, input_shape):
         return (input_shape[0] // 2,)
@@ -102,7 +135,7 @@ class VariationalHead(Layer):
     Shapes: h (N, H) -> z (N, J). Sublayers ``mu`` and ``log_var`` are ``Dense(H, J)``;
     ``sampling`` is a :class:`GaussianSampling` (its penalty is the KL term).
 
-    Backward: with ``[d_mu | d_lv] = sampling.backward(dy)``,
+    Backward: with ``d_mu, d_lv = sampling.backward_stats(dy)``,
     ``dL/dh = mu.backward(d_mu) + log_var.backward(d_lv)`` (h feeds both heads, so the two
     gradients add).
     """
@@ -119,19 +152,13 @@ class VariationalHead(Layer):
         """The KL term's weight (kept by ``sampling``; read here so model files can save it)."""
         return self.sampling.kl_weight
 
-    def stats(self, h):
-        """``(mu, log_var)`` for hidden vectors h (N, H), without sampling."""
-        return self.mu.forward(h), self.log_var.forward(h)
-
     def forward(self, x, training=False):
-        xp = self.check_input(x, ndim=2, features=(self.in_features,))
-        mu, log_var = self.stats(x)
-        return self.sampling.forward(xp.concatenate([mu, log_var], axis=1), training=training)
+        self.check_input(x, ndim=2, features=(self.in_features,))
+        return self.sampling.forward_stats(self.mu.forward(x), self.log_var.forward(x))
 
     def backward(self, dy):
-        d = self.sampling.backward(dy)
-        j = self.latent_dim
-        return self.mu.backward(d[:, :j]) + self.log_var.backward(d[:, j:])
+        d_mu, d_lv = self.sampling.backward_stats(dy)
+        return self.mu.backward(d_mu) + self.log_var.backward(d_lv)
 
     def sublayers(self):
         return [self.mu, self.log_var, self.sampling]
@@ -147,4 +174,4 @@ class VariationalHead(Layer):
                 f"kl_weight={self.sampling.kl_weight:g})")
 
 
-__all__ = ["GaussianSampling", "VariationalHead"]
+__all__ = ["GaussianSampling", "VariationalHead", "gaussian_kl", "gaussian_kl_grad"]

@@ -60,10 +60,6 @@ class VAE(Model):
         # The reconstruction term; fit() uses it unless given another loss.
         self.loss = "bce" if scaling == "geron" else BCE(reduction="sum")
 
-    def recon_loss(self):
-        """A fresh reconstruction loss object matching ``scaling``."""
-        return BCE(reduction="mean" if self.scaling == "geron" else "sum")
-
     # -- forward / backward ------------------------------------------------------------------
     def forward(self, x, training=False):
         h = self.encoder.forward(x, training=training)
@@ -83,24 +79,14 @@ class VAE(Model):
         return self.decoder.output_shape((self.latent_dim,))
 
     # -- using a trained VAE -----------------------------------------------------------------
-    def _mu(self, x, training=False):
-        return self.head.mu.forward(self.encoder.forward(x, training=False))
-
-    def _log_var(self, x, training=False):
-        return self.head.log_var.forward(self.encoder.forward(x, training=False))
+    def _mu(self, x):
+        return self.head.mu.forward(self.encoder.forward(x))
 
     def encode(self, X, batch_size: int = 256):
         """The mean codes ``mu`` of ``X`` (N, J): deterministic, no sampling."""
         from ..train import predict  # noqa: PLC0415
 
         return predict(self._mu, X, batch_size=batch_size)
-
-    def encode_stats(self, X, batch_size: int = 256):
-        """``(mu, log_var)`` of ``X``, each (N, J)."""
-        from ..train import predict  # noqa: PLC0415
-
-        return (predict(self._mu, X, batch_size=batch_size),
-                predict(self._log_var, X, batch_size=batch_size))
 
     def decode(self, Z, batch_size: int = 256):
         """Images decoded from codes ``Z`` (N, J)."""
@@ -162,9 +148,3 @@ class VAE(Model):
         return (f"VAE(scaling={self.scaling!r},\n encoder={self.encoder!r},\n head={self.head!r},"
                 f"\n decoder={self.decoder!r}\n)")
 
-
-def kl_per_pixel(model: VAE, X) -> float:
-    """Mean KL per image divided by D: the "latent loss" Géron reports (helper for reports)."""
-    mu, log_var = model.encode_stats(X)
-    kl = -0.5 * (1 + log_var - mu**2 - np.exp(log_var)).sum(axis=1)
-    return float(kl.mean()) / model.input_size
