@@ -11,7 +11,9 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -83,14 +85,84 @@ def cmd_list(args) -> int:
     return 0
 
 
+class UsageError(ValueError):
+    """A command-line argument is wrong: exit code 2, like argparse's own errors."""
+
+
+# Every file `scratch-ae train NAME` may write into --out, as NAME + suffix. The history file is
+# the run's manifest: written last, it lists the files of the run that wrote it.
+OUTPUT_SUFFIXES = (".npz", "_reconstructions.png", "_generated.png", "_samples.png",
+                   "_manifold.png")
+MANIFEST_SUFFIX = "_history.json"
+
+
+def _check_train_args(args) -> None:
+    """Reject wrong arguments before any data is loaded or any epoch is trained."""
+    from .models.zoo import RECIPES
+
+    if args.model not in RECIPES:
+        raise UsageError(f"unknown model {args.model!r}: expected one of "
+                         f"{', '.join(sorted(RECIPES))}")
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value is not None and value < 1:
+            raise UsageError(f"{flag} must be a positive integer, got {value}")
+    if args.lr is not None and not (np.isfinite(args.lr) and args.lr > 0):
+        raise UsageError(f"--lr must be a positive number, got {args.lr}")
+    if args.data_dir is not None and args.dataset == "sample":
+        raise UsageError("--data-dir has no effect with --dataset sample: give one or the other")
+
+
+def _staging_folder(out: Path, name: str) -> Path:
+    """A fresh hidden folder in ``out`` for this run's files: proves ``out`` is writable now,
+    before training, and keeps a half-finished run's files apart from the last finished one.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=out))
+    except OSError as exc:
+        raise UsageError(f"--out {str(out)!r} is not a writable folder "
+                         f"({exc.strerror or exc})") from None
+
+
+def _publish(stage: Path, out: Path, name: str) -> list[Path]:
+    """Replace the previous run's files for ``name`` in ``out`` by the ones in ``stage``.
+
+    The old manifest goes first, then the old files; the new files come in, and the new
+    manifest last. Whenever this is cut short, ``out`` never holds files of two runs under one
+    manifest, and a manifest only ever lists files of its own run.
+    """
+    manifest = out / f"{name}{MANIFEST_SUFFIX}"
+    manifest.unlink(missing_ok=True)
+    for suffix in OUTPUT_SUFFIXES:
+        (out / f"{name}{suffix}").unlink(missing_ok=True)
+    written = []
+    for suffix in OUTPUT_SUFFIXES:
+        src = stage / f"{name}{suffix}"
+        if src.exists():
+            os.replace(src, out / src.name)
+            written.append(out / src.name)
+    os.replace(stage / manifest.name, manifest)
+    return [*written, manifest]
+
+
 def cmd_train(args) -> int:
     from . import data as data_mod
     from . import io, viz
     from .models.zoo import get_recipe
 
+    _check_train_args(args)
     recipe = get_recipe(args.model)
     backend.set_backend(args.backend or backend.get_backend())
     backend.seed(args.seed)
+    out = Path(args.out)
+    stage = _staging_folder(out, recipe.name)
+    try:
+        return _train(args, recipe, out, stage, data_mod, io, viz)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _train(args, recipe, out, stage, data_mod, io, viz) -> int:
     ds, message = data_mod.load_dataset(args.dataset, path=args.data_dir, flat=recipe.flat)
     if message:
         print(message)
@@ -113,22 +185,21 @@ def cmd_train(args) -> int:
                         verbose=not args.quiet)
     seconds = time.perf_counter() - t0
 
-    out = Path(args.out)
+    name = recipe.name
     val = model.evaluate(ds.x_valid, loss=recipe.loss)
-    weights = io.save_model(model, out / f"{recipe.name}.npz", meta={
-        "model": recipe.name, "epochs": epochs, "dataset": ds.name, "val": val})
-    written = [weights]
+    io.save_model(model, stage / f"{name}.npz", meta={
+        "model": name, "epochs": epochs, "dataset": ds.name, "val": val})
     if not args.no_plots:
         recon = model.reconstruct(ds.x_test[:10])
-        written.append(viz.plot_reconstructions(
-            ds.x_test[:10], recon, out / f"{recipe.name}_reconstructions.png",
-            title=f"{recipe.name}: test digits (top) and reconstructions"))
-        written += _after_train_pictures(recipe.name, model, ds, out)
-    hist_path = out / f"{recipe.name}_history.json"
-    atomic_write(hist_path, lambda f: f.write(json.dumps(
-        {"model": recipe.name, "dataset": ds.name, "epochs": epochs, "batch_size": batch,
-         "seconds": seconds, "history": history.to_dict(), "val": val}, indent=2).encode()))
-    written.append(hist_path)
+        viz.plot_reconstructions(ds.x_test[:10], recon, stage / f"{name}_reconstructions.png",
+                                 title=f"{name}: test digits (top) and reconstructions")
+        _after_train_pictures(name, model, ds, stage)
+    files = sorted(p.name for p in stage.iterdir())
+    atomic_write(stage / f"{name}{MANIFEST_SUFFIX}", lambda f: f.write(json.dumps(
+        {"model": name, "dataset": ds.name, "epochs": epochs, "batch_size": batch,
+         "seconds": seconds, "history": history.to_dict(), "val": val,
+         "files": files}, indent=2).encode()))
+    written = _publish(stage, out, name)
 
     parts = ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k != "loss")
     print(f"trained in {seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")
@@ -192,7 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from .data import DataError
+    """Run the command; errors are one line on stderr, never a traceback.
+
+    Exit codes: 0 done, 2 a wrong argument (argparse's own code), 1 anything else that went
+    wrong (damaged data, a diverged run, a full disk), 130 interrupted.
+    """
+    from .data import DataError, DataNotFoundError
 
     args = build_parser().parse_args(argv)
     try:
@@ -200,11 +276,16 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, FileNotFoundError, DataError, backend.BackendError,
+    except (UsageError, DataNotFoundError) as exc:  # the data path given (or none) is wrong
+        return _error(exc, 2)
+    except (ValueError, TypeError, OSError, DataError, backend.BackendError,
             FloatingPointError) as exc:
-        # Errors about the user's input or data: one clear line, not a traceback.
-        print(f"scratch-ae: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 1)
+
+
+def _error(exc, code: int) -> int:
+    print(f"scratch-ae: error: {' '.join(str(exc).split())}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -345,6 +345,25 @@ def _not_found(
     return DataNotFoundError("\n".join(lines), tuple(str(f) for f, _ in searched), download)
 
 
+def _explicit_path_not_found(name: str, p: Path) -> DataNotFoundError:
+    """One line naming the given folder and what is missing from it (no other place is tried)."""
+    if not p.exists():
+        why = "does not exist"
+    elif not p.is_dir():
+        why = "is not a folder"
+    else:
+        # Report the candidate folder that holds the most of the four files.
+        best = min((p, p / name), key=lambda f: len(_locate(f)[1]))
+        missing = _locate(best)[1]
+        where = "" if best == p else f" (nor in {best})"
+        why = f"is missing {', '.join(missing)}{where}"
+    return DataNotFoundError(
+        f"{_PRETTY[name]} data path {str(p)!r} {why}: expected a folder holding the four IDX "
+        f"files {', '.join(IDX_FILES)} (or {name}/ with them); an explicit path is never "
+        "replaced by another folder or a download",
+        (str(p), str(p / name)), "no download with an explicit path")
+
+
 def _find_or_download(name: str, path, download: bool) -> tuple[list[Path], Path]:
     searched = search_folders(name, path)
     notes = []
@@ -355,8 +374,7 @@ def _find_or_download(name: str, path, download: bool) -> tuple[list[Path], Path
         if len(missing) < len(IDX_FILES):
             notes.append(f"  {folder} is incomplete: missing {', '.join(missing)}")
     if path is not None:
-        short = "no download with an explicit path"
-        notes.append("Download: not tried, because an explicit path was given.")
+        raise _explicit_path_not_found(name, Path(path).expanduser())
     elif not download:
         short = "download=False"
         notes.append("Download: not tried (download=False).")
@@ -485,8 +503,9 @@ def load_dataset(
 
     ``"mnist"`` / ``"fashion-mnist"`` raise DataNotFoundError when the files cannot be had;
     ``"auto"`` loads MNIST when found or downloadable and otherwise falls back to
-    :func:`load_sample`, saying so in the message. A damaged file still raises in "auto":
-    silently training on the sample would hide it.
+    :func:`load_sample`, saying so in the message -- unless ``path`` was given: a wrong
+    explicit path raises DataNotFoundError naming the folder and the missing files. A damaged
+    file still raises in "auto": silently training on the sample would hide it.
     """
     if name == "mnist":
         return load_mnist(path, flat=flat, download=download), None
@@ -498,6 +517,8 @@ def load_dataset(
         try:
             return load_mnist(path, flat=flat, download=download), None
         except DataNotFoundError as e:
+            if path is not None:  # a path the user gave is wrong: say so, never fall back
+                raise
             message = (
                 f"MNIST not found (searched {', '.join(e.searched)}; {e.download}); "
                 "using the offline sample of 1,797 scikit-learn digits. "

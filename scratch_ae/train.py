@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import backend
-from .losses import get_loss
+from .losses import BCE, BCEWithLogits, get_loss
 from .optim import SGD, get_optimizer
 
 # Samples moved to the device at a time: large enough that a GPU is not fed batch by batch.
@@ -63,8 +63,12 @@ def model_dtype(model):
     return np.dtype(np.float32)
 
 
-def check_data(X, name: str = "X", n: int | None = None):
-    """Raise a clear error unless ``X`` is a finite floating-point array with a batch axis."""
+def check_data(X, name: str = "X", n: int | None = None, unit_range: bool = False):
+    """Raise a clear error unless ``X`` is a finite floating-point array with a batch axis.
+
+    One pass over the data, done once where it enters (fit, evaluate, predict), never per
+    batch. ``unit_range``: the values must also lie in [0, 1] (targets of a cross-entropy).
+    """
     if not hasattr(X, "shape") or not hasattr(X, "dtype"):
         raise TypeError(f"{name} must be an array of shape (N, ...), got {type(X).__name__}")
     if X.ndim < 2:
@@ -74,6 +78,8 @@ def check_data(X, name: str = "X", n: int | None = None):
         if X.dtype.kind in "ui":
             hint = " (convert with X.astype('float32'), and divide 0..255 pixels by 255)"
         raise TypeError(f"{name} must be float32 or float64, got dtype {X.dtype}{hint}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape}): expected at least one sample")
     if n is not None and X.shape[0] != n:
         raise ValueError(f"{name} has {X.shape[0]} samples but X has {n}")
     xp = backend.get_array_module(X)
@@ -85,6 +91,18 @@ def check_data(X, name: str = "X", n: int | None = None):
             f"{name} contains {bad} NaN or infinite value(s), the first at index {first}; "
             "clean the data before training"
         )
+    if unit_range:
+        lo, hi = float(X.min()), float(X.max())
+        if lo < 0 or hi > 1:
+            hint = ": scale 0..255 pixels with X / 255" if hi > 1 else ""
+            raise ValueError(f"{name} must lie in [0, 1] as the target of a cross-entropy loss, "
+                             f"but its values range from {lo:g} to {hi:g}{hint}")
+
+
+def check_batch_size(batch_size) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
 def _split_validation(validation_data):
@@ -190,12 +208,21 @@ def _check_finite(value, when: str):
         )
 
 
-def _prepare(model, X, Y, loss):
-    """Check the data; return the loss object and the model's array module and dtype."""
-    check_data(X, "X")
-    if Y is not None:
-        check_data(Y, "Y", n=X.shape[0])
+def _prepare(model, X, Y, loss, check: bool = True, what: str = ""):
+    """Check the data (unless ``check`` is False: fit checked it already); return the loss
+    object and the model's array module and dtype.
+    """
+    from .layers.base import Layer  # noqa: PLC0415
+
+    if not isinstance(model, Layer):
+        raise TypeError(f"expected a scratch_ae model, got {type(model).__name__}")
     loss_fn = get_loss(loss if loss is not None else (model.loss or "mse"))
+    if check:
+        # Cross-entropy targets are probabilities: pixels in 0..255 would train to a loss < 0.
+        probs = isinstance(loss_fn, (BCE, BCEWithLogits))
+        check_data(X, f"{what}X", unit_range=probs and Y is None)
+        if Y is not None:
+            check_data(Y, f"{what}Y", n=X.shape[0], unit_range=probs)
     return loss_fn, model_array_module(model), model_dtype(model)
 
 
@@ -222,14 +249,12 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_batch_size(batch_size)
     loss_fn, xp, dtype = _prepare(model, X, Y, loss)
     X_val, Y_val = _split_validation(validation_data)
     if X_val is not None:
-        check_data(X_val, "validation X")
-        if Y_val is not None:
-            check_data(Y_val, "validation Y", n=X_val.shape[0])
+        # checked here, once, not at every epoch's end
+        _prepare(model, X_val, Y_val, loss_fn, what="validation ")
     optimizer = get_optimizer(optimizer) if optimizer is not None else SGD(lr=0.01)
     rs = np.random.default_rng(seed)
     history = History()
@@ -249,7 +274,7 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
         logs = tally.logs()
         _check_finite(logs["loss"], f"in epoch {epoch + 1}")
         if X_val is not None:
-            val = evaluate(model, X_val, Y_val, loss=loss_fn)
+            val = _evaluate(model, X_val, Y_val, loss_fn, check=False)
             logs.update({f"val_{k}": v for k, v in val.items()})
         history.append(logs, time.perf_counter() - t0)
         if bar is not None:
@@ -291,7 +316,12 @@ def evaluate(model, X, Y=None, *, loss=None, batch_size: int = 256) -> dict:
     Penalties (activity regularizers, the VAE's KL) are computed on the evaluation data too, as
     Keras does, and reported separately.
     """
-    loss_fn, xp, dtype = _prepare(model, X, Y, loss)
+    return _evaluate(model, X, Y, loss, batch_size=batch_size)
+
+
+def _evaluate(model, X, Y, loss, batch_size: int = 256, check: bool = True) -> dict:
+    check_batch_size(batch_size)
+    loss_fn, xp, dtype = _prepare(model, X, Y, loss, check=check)
 
     def step(xb, tb):
         return loss_fn.forward(model.forward(xb, training=False), tb)
@@ -306,12 +336,11 @@ def predict(fn, X, *, batch_size: int = 256):
     The result lives where ``X`` lives: NumPy in, NumPy out, even for a model on the GPU.
     """
     check_data(X, "X")
+    check_batch_size(batch_size)
     owner = getattr(fn, "__self__", None)
     model_xp = model_array_module(owner) if owner is not None else backend.get_array_module(X)
     dtype = model_dtype(owner) if owner is not None else X.dtype
     on_host = backend.get_array_module(X) is np
-    if X.shape[0] == 0:
-        raise ValueError("X is empty: nothing to predict")
     out = []
     # As in fit: a chunk goes to the device at once, and its results come back at once.
     for xc, _ in _chunks(X, None, None, CHUNK, model_xp, dtype):

@@ -118,11 +118,14 @@ class Layer:
         name = type(self).__name__
         if not hasattr(x, "shape") or not hasattr(x, "dtype"):
             raise TypeError(f"{name} expected an array, got {type(x).__name__}")
-        if x.dtype.kind != "f":
+        if x.dtype not in (np.float32, np.float64):
             raise TypeError(
                 f"{name} expected a floating-point array (float32 or float64), got dtype "
                 f"{x.dtype}; convert with x.astype('float32')"
             )
+        if x.ndim == 0 or x.shape[0] == 0:
+            raise ValueError(f"{name} expected a batch of at least one sample, shape (N, ...), "
+                             f"got shape {tuple(x.shape)}")
         if ndim is not None and x.ndim != ndim:
             raise ValueError(
                 f"{name} expected a {ndim}-D input (batch first), got shape {tuple(x.shape)}"
