@@ -110,6 +110,8 @@ def test_kl_is_zero_for_the_prior():
 
 def test_sampling_and_head_gradcheck(rng):
     assert check_layer(GaussianSampling(0.9), rng.standard_normal((4, 6))) < 1e-6
+    # Not sampling (z = mu), at another KL weight: the KL gradient alone reaches log_var.
+    assert check_layer(GaussianSampling(2.5, sample=False), rng.standard_normal((4, 6))) < 1e-6
     backend.seed(2)
     assert check_layer(VariationalHead(5, 3, kl_weight=0.5), rng.standard_normal((4, 5))) < 1e-6
 
