@@ -162,23 +162,27 @@ def is_cupy_array(x) -> bool:
     return type(x).__module__.startswith("cupy")
 
 
-def get_array_module(*arrays, where: str = ""):
-    """The array module (``numpy`` or ``cupy``) for these arrays.
+def check_same_device(*arrays, where: str = "") -> bool:
+    """Raise a ``TypeError`` naming ``where`` when host and GPU arrays are mixed.
 
-    Mixing host and device arrays is always a mistake, so it raises a ``TypeError`` naming
-    ``where`` (usually the layer) instead of letting CuPy fail with an obscure message later.
+    Mixing them is always a mistake, and CuPy would otherwise fail later with an obscure
+    message. Returns whether the arrays live on the GPU. ``None`` entries are ignored.
     """
     on_gpu = [is_cupy_array(a) for a in arrays if a is not None]
-    if any(on_gpu):
-        if not all(on_gpu):
-            kinds = ", ".join(type(a).__module__.split(".")[0] for a in arrays if a is not None)
-            place = f" in {where}" if where else ""
-            raise TypeError(
-                f"arrays from different backends were mixed{place} ({kinds}): move the model "
-                "and the data to the same backend, e.g. model.to('cupy') and backend.to_device(x)"
-            )
-        return _cupy_module()
-    return np
+    if any(on_gpu) and not all(on_gpu):
+        kinds = ", ".join(type(a).__module__.split(".")[0] for a in arrays if a is not None)
+        place = f" in {where}" if where else ""
+        raise TypeError(
+            f"arrays from different backends were mixed{place} ({kinds}): move the model "
+            "and the data to the same backend, e.g. model.to('cupy') and backend.to_device(x)"
+        )
+    return any(on_gpu)
+
+
+def get_array_module(*arrays, where: str = ""):
+    """The array module (``numpy`` or ``cupy``) for these arrays (checked as by
+    :func:`check_same_device`)."""
+    return _cupy_module() if check_same_device(*arrays, where=where) else np
 
 
 def array_module_for(name: str | None = None):

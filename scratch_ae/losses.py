@@ -19,7 +19,7 @@ A loss is two functions, like a layer::
 
 from __future__ import annotations
 
-from .backend import get_array_module
+from .backend import check_same_device, get_array_module
 from .layers.activations import sigmoid
 
 # Keras' backend epsilon: BCE on probabilities clips them to [EPS, 1 - EPS] before the log.
@@ -39,7 +39,7 @@ class Loss:
 
     def _check(self, y_pred, y_true):
         name = type(self).__name__
-        xp = get_array_module(y_pred, y_true, where=name)
+        check_same_device(y_pred, y_true, where=name)
         if tuple(y_pred.shape) != tuple(y_true.shape):
             raise ValueError(
                 f"{name}: prediction of shape {tuple(y_pred.shape)} does not match target of "
@@ -50,7 +50,6 @@ class Loss:
         self.n = y_pred.shape[0]
         # The divisor of the reduction: N*D for "mean", N for "sum".
         self.denom = y_pred.size if self.reduction == "mean" else self.n
-        return xp
 
     def __repr__(self):
         return f"{type(self).__name__}(reduction={self.reduction!r})"
@@ -69,17 +68,25 @@ class MSE(Loss):
 
 
 class BCE(Loss):
-    """Binary cross-entropy on probabilities, with Keras' semantics.
+    """Binary cross-entropy on probabilities, clipped as Keras' backend clips them.
 
     ``p_c = clip(p, EPS, 1 - EPS)``,  ``l = -(y * log(p_c) + (1 - y) * log(1 - p_c))``.
 
     ``dL/dp = (p_c - y) / (p_c * (1 - p_c)) / denom`` where p lies inside the clip range, and 0
-    outside it (the clip is flat there), exactly as Keras' ``clip_by_value`` differentiates.
-    Targets may be any value in [0, 1] (grey pixels), not only 0 or 1.
+    outside it (the clip is flat there), as ``clip_by_value`` differentiates. Targets may be any
+    value in [0, 1] (grey pixels), not only 0 or 1.
+
+    Not quite what tf.keras trains: when the prediction comes straight from a sigmoid,
+    tf.keras' ``binary_crossentropy`` recovers the sigmoid's input and computes the loss from
+    the logits (this library's :class:`BCEWithLogits`), so its gradient is never clipped. Inside
+    the clip range the two agree (a sigmoid's derivative ``p(1 - p)`` turns ``dL/dp`` into
+    ``p - y``); they differ only where a saturated sigmoid gives p < 1e-7 or p > 1 - 1e-7,
+    where this loss passes no gradient back and tf.keras' does.
     """
 
     def forward(self, y_pred, y_true):
-        xp = self._check(y_pred, y_true)
+        self._check(y_pred, y_true)
+        xp = get_array_module(y_pred)
         y = y_true.astype(y_pred.dtype, copy=False)
         self.p = xp.clip(y_pred, EPS, 1 - EPS)
         self.inside = (y_pred >= EPS) & (y_pred <= 1 - EPS)
@@ -101,7 +108,8 @@ class BCEWithLogits(Loss):
     """
 
     def forward(self, y_pred, y_true):
-        xp = self._check(y_pred, y_true)
+        self._check(y_pred, y_true)
+        xp = get_array_module(y_pred)
         z = y_pred
         self.y = y_true.astype(z.dtype, copy=False)
         self.s = sigmoid(z)

@@ -106,8 +106,8 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def moments(self, key, p, g):
-        """Update and return the running means of ``g`` and ``g**2`` (written as
-        ``m += (1 - b1) * (g - m)``, the same as ``b1 m + (1 - b1) g`` without a temporary)."""
+        """Update and return the running means of ``g`` and ``g**2``, in place (written as
+        ``m += (1 - b1) * (g - m)``, which equals ``b1 m + (1 - b1) g``)."""
         m, v = self.slots(key, p, "m", "v")
         m += (1 - self.beta1) * (g - m)
         v += (1 - self.beta2) * (g * g - v)

@@ -43,9 +43,6 @@ class History:
     def __getitem__(self, key):
         return self.history[key]
 
-    def last(self, key):
-        return self.history[key][-1]
-
     def to_dict(self) -> dict:
         return {**self.history, "seconds": list(self.seconds)}
 

@@ -141,6 +141,33 @@ def plot_image_grid(images, path, ncols: int = 10, title=None) -> Path:
     return _save(fig, path)
 
 
+def _embed_2d(z, method: str, seed: int) -> np.ndarray:
+    """(M, D) codes -> (M, 2) float32 points: t-SNE, PCA, or the codes themselves ("none")."""
+    if method == "none":
+        if z.shape[1] != 2:
+            raise ValueError(f'method="none" needs 2-D codes, got {z.shape[1]} per sample')
+        emb = z
+    elif method == "pca":
+        from sklearn.decomposition import PCA
+
+        if z.shape[1] < 2:
+            raise ValueError("PCA to 2-D needs at least 2 features per sample")
+        emb = PCA(n_components=2, random_state=seed).fit_transform(z)
+    elif method == "tsne":
+        from sklearn.manifold import TSNE
+
+        if len(z) < 5:
+            raise ValueError(f"t-SNE needs at least 5 points, got {len(z)}")
+        # perplexity must stay below the number of points; 30 is sklearn's default.
+        perplexity = min(30.0, (len(z) - 1) / 3)
+        emb = TSNE(
+            n_components=2, init="pca", random_state=seed, perplexity=perplexity
+        ).fit_transform(z)
+    else:
+        raise ValueError(f'method must be "tsne", "pca" or "none", got {method!r}')
+    return np.asarray(emb, dtype=np.float32)
+
+
 def plot_latent_map(
     codes,
     labels,
@@ -169,30 +196,7 @@ def plot_latent_map(
         z = z[keep]
         y = None if y is None else y[keep]
 
-    method = method.lower()
-    if method == "none":
-        if z.shape[1] != 2:
-            raise ValueError(f'method="none" needs 2-D codes, got {z.shape[1]} per sample')
-        emb = z
-    elif method == "pca":
-        from sklearn.decomposition import PCA
-
-        if z.shape[1] < 2:
-            raise ValueError("PCA to 2-D needs at least 2 features per sample")
-        emb = PCA(n_components=2, random_state=seed).fit_transform(z)
-    elif method == "tsne":
-        from sklearn.manifold import TSNE
-
-        if len(z) < 5:
-            raise ValueError(f"t-SNE needs at least 5 points, got {len(z)}")
-        # perplexity must stay below the number of points; 30 is sklearn's default.
-        perplexity = min(30.0, (len(z) - 1) / 3)
-        emb = TSNE(
-            n_components=2, init="pca", random_state=seed, perplexity=perplexity
-        ).fit_transform(z)
-    else:
-        raise ValueError(f'method must be "tsne", "pca" or "none", got {method!r}')
-    emb = np.asarray(emb, dtype=np.float32)
+    emb = _embed_2d(z, method.lower(), seed)
 
     fig = _new_figure((6.0, 5.0))
     ax = fig.add_subplot()
@@ -209,7 +213,7 @@ def plot_latent_map(
             fig.colorbar(sc, ax=ax, label="label")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title or f"latent codes ({method}, {len(emb)} points)", fontsize=10)
+    ax.set_title(title or f"latent codes ({method.lower()}, {len(emb)} points)", fontsize=10)
     _save(fig, path)
     return emb
 

@@ -14,11 +14,8 @@ SELU_SCALE = 1.0507009873554805
 
 
 class Activation(Layer):
-    """Base for parameter-free elementwise layers."""
-
-    def forward(self, x, training=False):
-        self.check_input(x)
-        return self._forward(x)
+    """Base for parameter-free elementwise layers. Each subclass writes its math as a
+    ``forward`` (checks its input once, caches what the derivative needs) and a ``backward``."""
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -27,7 +24,8 @@ class Activation(Layer):
 class ReLU(Activation):
     """``y = max(x, 0)``;  ``dL/dx = dy * [x > 0]`` (the subgradient at 0 is taken as 0)."""
 
-    def _forward(self, x):
+    def forward(self, x, training=False):
+        self.check_input(x)
         self.mask = x > 0
         return x * self.mask
 
@@ -45,7 +43,8 @@ class LeakyReLU(Activation):
         super().__init__()
         self.slope = float(slope)
 
-    def _forward(self, x):
+    def forward(self, x, training=False):
+        self.check_input(x)
         self.mask = x > 0
         return x * self.mask + self.slope * x * ~self.mask
 
@@ -63,8 +62,9 @@ class ELU(Activation):
         super().__init__()
         self.alpha = float(alpha)
 
-    def _forward(self, x):
-        xp = self.check_input(x)
+    def forward(self, x, training=False):
+        self.check_input(x)
+        xp = get_array_module(x)
         self.mask = x > 0
         # expm1 of min(x, 0): exact near 0 and never overflows for large positive x.
         neg = self.alpha * xp.expm1(xp.minimum(x, 0))
@@ -72,7 +72,7 @@ class ELU(Activation):
         return self.y
 
     def backward(self, dy):
-        xp = self.check_input(dy)
+        xp = get_array_module(dy)
         return dy * xp.where(self.mask, 1, self.y + self.alpha).astype(dy.dtype, copy=False)
 
 
@@ -83,14 +83,15 @@ class SELU(Activation):
     scale*alpha*e^x = y + scale*alpha).
     """
 
-    def _forward(self, x):
-        xp = self.check_input(x)
+    def forward(self, x, training=False):
+        self.check_input(x)
+        xp = get_array_module(x)
         self.mask = x > 0
         self.y = SELU_SCALE * xp.where(self.mask, x, SELU_ALPHA * xp.expm1(xp.minimum(x, 0)))
         return self.y
 
     def backward(self, dy):
-        xp = self.check_input(dy)
+        xp = get_array_module(dy)
         d = xp.where(self.mask, SELU_SCALE, self.y + SELU_SCALE * SELU_ALPHA)
         return dy * d.astype(dy.dtype, copy=False)
 
@@ -113,7 +114,8 @@ class Sigmoid(Activation):
     warning, for very negative x).
     """
 
-    def _forward(self, x):
+    def forward(self, x, training=False):
+        self.check_input(x)
         self.y = sigmoid(x)
         return self.y
 
@@ -124,8 +126,9 @@ class Sigmoid(Activation):
 class Tanh(Activation):
     """``y = tanh(x)``;  ``dL/dx = dy * (1 - y**2)``."""
 
-    def _forward(self, x):
-        xp = self.check_input(x)
+    def forward(self, x, training=False):
+        self.check_input(x)
+        xp = get_array_module(x)
         self.y = xp.tanh(x)
         return self.y
 
@@ -140,8 +143,9 @@ class Softplus(Activation):
     precision.
     """
 
-    def _forward(self, x):
-        xp = self.check_input(x)
+    def forward(self, x, training=False):
+        self.check_input(x)
+        xp = get_array_module(x)
         self.x = x
         return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
@@ -149,26 +153,4 @@ class Softplus(Activation):
         return dy * sigmoid(self.x)
 
 
-ACTIVATIONS = {
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "elu": ELU,
-    "selu": SELU,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "softplus": Softplus,
-}
-
-
-def get_activation(name: str) -> Activation:
-    """An activation layer by name (``"selu"``, ``"sigmoid"``, ...)."""
-    try:
-        return ACTIVATIONS[name.lower()]()
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}: expected one of {', '.join(ACTIVATIONS)}"
-        ) from None
-
-
-__all__ = ["ELU", "SELU", "Activation", "LeakyReLU", "ReLU", "Sigmoid", "Softplus", "Tanh",
-           "get_activation"]
+__all__ = ["ELU", "SELU", "Activation", "LeakyReLU", "ReLU", "Sigmoid", "Softplus", "Tanh"]

@@ -13,7 +13,8 @@ A layer is two functions and some state::
 * ``self.penalty`` is the extra loss this layer added in its last forward (an activity
   regularizer's L1 term, the VAE's KL term); it is ``0.0`` for ordinary layers. Its gradient is
   already included in what ``backward`` returns.
-* The array module is taken from the input: ``xp = get_array_module(x)``.
+* ``forward`` starts with ``self.check_input(x, ...)`` (a clear error for a wrong shape, dtype
+  or device), then takes the array module from the input: ``xp = backend.get_array_module(x)``.
 """
 
 from __future__ import annotations
@@ -110,8 +111,9 @@ class Layer:
         return self
 
     # -- input checks ---------------------------------------------------------------------
-    def check_input(self, x, ndim: int | None = None, features: tuple | None = None):
-        """Raise a clear error when ``x`` is not what this layer expects.
+    def check_input(self, x, ndim: int | None = None, features: tuple | None = None) -> None:
+        """Raise a clear error when ``x`` is not what this layer expects (validation only: the
+        array module is looked up separately, ``xp = backend.get_array_module(x)``).
 
         ``features`` is the expected per-sample shape; ``None`` entries match any size.
         """
@@ -139,7 +141,7 @@ class Layer:
                 raise ValueError(f"{name} expected input of shape {want}, got {tuple(x.shape)}")
         # The layer's own parameters take part, so data on the host fed to a model on the GPU
         # (or the reverse) is reported here, naming the layer, instead of deep inside CuPy.
-        return backend.get_array_module(x, *self.params.values(), where=name)
+        backend.check_same_device(x, *self.params.values(), where=name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

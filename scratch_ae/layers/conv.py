@@ -69,7 +69,8 @@ class Conv2D(Layer):
         return resolve_pads(self.padding, hw, self.kernel, self.stride)
 
     def forward(self, x, training=False):
-        xp = self.check_input(x, ndim=4, features=(self.in_ch, None, None))
+        self.check_input(x, ndim=4, features=(self.in_ch, None, None))
+        xp = backend.get_array_module(x)
         K = backend.kernels(xp)
         n = x.shape[0]
         pads = self._pads(x.shape[2:])
@@ -87,7 +88,7 @@ class Conv2D(Layer):
         xp = backend.get_array_module(dy, self.col, where="Conv2D.backward")
         K = backend.kernels(xp)
         W = self.params["W"]
-        dy2 = dy.transpose(1, 0, 2, 3).reshape(self.out_ch, -1)  # a copy: dy is never touched
+        dy2 = dy.transpose(1, 0, 2, 3).reshape(self.out_ch, -1)  # (OC, N*OH*OW); dy only read
         self.grads["W"] += (dy2 @ self.col.T).reshape(W.shape)
         self.grads["b"] += dy.sum(axis=(0, 2, 3))
         dcol = W.reshape(self.out_ch, -1).T @ dy2  # (C*KH*KW, N*OH*OW)
@@ -155,7 +156,8 @@ class Conv2DTranspose(Layer):
         return (oh, ow), (pt, pb, pl, pr)
 
     def forward(self, x, training=False):
-        xp = self.check_input(x, ndim=4, features=(self.in_ch, None, None))
+        self.check_input(x, ndim=4, features=(self.in_ch, None, None))
+        xp = backend.get_array_module(x)
         K = backend.kernels(xp)
         n, _, h, w = x.shape
         (oh, ow), pads = self._geometry((h, w))

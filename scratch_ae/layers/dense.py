@@ -35,7 +35,7 @@ class Dense(Layer):
         return x @ self.params["W"] + self.params["b"]
 
     def backward(self, dy):
-        backend.get_array_module(dy, self.x, where="Dense.backward")
+        backend.check_same_device(dy, self.x, where="Dense.backward")
         self.grads["W"] += self.x.T @ dy
         self.grads["b"] += dy.sum(axis=0)
         return dy @ self.params["W"].T
@@ -81,7 +81,7 @@ class DenseTranspose(Layer):
         return x @ self.dense.params["W"].T + self.params["b"]
 
     def backward(self, dy):
-        backend.get_array_module(dy, self.x, where="DenseTranspose.backward")
+        backend.check_same_device(dy, self.x, where="DenseTranspose.backward")
         self.dense.grads["W"] += dy.T @ self.x
         self.grads["b"] += dy.sum(axis=0)
         return dy @ self.dense.params["W"]

@@ -27,7 +27,8 @@ class Dropout(Layer):
         self.scale = None
 
     def forward(self, x, training=False):
-        xp = self.check_input(x)
+        self.check_input(x)
+        xp = backend.get_array_module(x)
         if not training or self.rate == 0.0:
             self.scale = None
             return x
@@ -56,7 +57,8 @@ class GaussianNoise(Layer):
         self.stddev = float(stddev)
 
     def forward(self, x, training=False):
-        xp = self.check_input(x)
+        self.check_input(x)
+        xp = backend.get_array_module(x)
         if not training or self.stddev == 0.0:
             return x
         noise = backend.rng(xp).standard_normal(x.shape, dtype=x.dtype)

@@ -12,6 +12,7 @@ dense codes (N, J) and on convolutional feature maps (N, C, H, W) alike.
 
 from __future__ import annotations
 
+from .. import backend
 from .base import Layer
 
 
@@ -37,13 +38,14 @@ class ActivityL1(Layer):
         self.weight = float(weight)
 
     def forward(self, x, training=False):
-        xp = self.check_input(x)
+        self.check_input(x)
+        xp = backend.get_array_module(x)
         self.x = x
         self.penalty = self.weight * xp.abs(x).sum() / x.shape[0]
         return x
 
     def backward(self, dy):
-        xp = self.check_input(dy)
+        xp = backend.get_array_module(dy, self.x, where="ActivityL1.backward")
         scale = dy.dtype.type(self.weight / self.x.shape[0])
         return dy + scale * xp.sign(self.x).astype(dy.dtype, copy=False)
 
@@ -75,7 +77,8 @@ class KLSparsity(Layer):
     the penalty is flat in q and its gradient is taken as 0, as for any clip.
 
     Note: the penalty is *not* divided by N again (the rate q_j already averages over the batch),
-    matching the issue's formula; Keras would further divide any activity penalty by N.
+    as in Ng's sparse-autoencoder notes; tf.keras divides any activity penalty by N once more, so
+    a Keras ``KLDivergenceRegularizer`` with the same weight adds this penalty / N.
     """
 
     EPS = 1e-7
@@ -89,7 +92,8 @@ class KLSparsity(Layer):
         self.weight, self.target = float(weight), float(target)
 
     def forward(self, x, training=False):
-        xp = self.check_input(x)
+        self.check_input(x)
+        xp = backend.get_array_module(x)
         p = self.target
         q_raw = x.mean(axis=0)
         self.inside = (q_raw >= self.EPS) & (q_raw <= 1 - self.EPS)
@@ -103,10 +107,6 @@ class KLSparsity(Layer):
         p, q = self.target, self.q
         dq = (-p / q + (1 - p) / (1 - q)) * self.inside  # dKL/dq_j, 0 where clipped
         return dy + (self.weight / self.n) * dq.astype(dy.dtype, copy=False)
-
-    def mean_activation(self):
-        """The rates q_j of the last forward (unclipped where inside the clip range)."""
-        return self.q
 
     def __repr__(self):
         return f"KLSparsity(weight={self.weight:g}, target={self.target:g})"

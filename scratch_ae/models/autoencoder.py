@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..train import predict
 from .sequential import Model, Sequential
 
 
@@ -36,14 +37,10 @@ class Autoencoder(Model):
 
     def encode(self, X, batch_size: int = 256):
         """The codes of ``X`` (inference mode, batched)."""
-        from ..train import predict  # noqa: PLC0415
-
         return predict(self.encoder.forward, X, batch_size=batch_size)
 
     def decode(self, Z, batch_size: int = 256):
         """Images decoded from codes ``Z`` (inference mode, batched)."""
-        from ..train import predict  # noqa: PLC0415
-
         return predict(self.decoder.forward, Z, batch_size=batch_size)
 
     def reconstruct(self, X, batch_size: int = 256):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import train
 from ..layers.base import Layer
 
 
@@ -16,21 +17,15 @@ class Model(Layer):
 
     def fit(self, X, Y=None, **kwargs):
         """Train on ``X`` (targets ``Y``, default ``X``); see :func:`scratch_ae.train.fit`."""
-        from ..train import fit  # noqa: PLC0415 - train imports models, not the reverse
-
-        return fit(self, X, Y, **kwargs)
+        return train.fit(self, X, Y, **kwargs)
 
     def evaluate(self, X, Y=None, **kwargs):
         """Mean loss (and its parts) on ``X`` in inference mode; see ``train.evaluate``."""
-        from ..train import evaluate  # noqa: PLC0415
-
-        return evaluate(self, X, Y, **kwargs)
+        return train.evaluate(self, X, Y, **kwargs)
 
     def predict(self, X, batch_size: int = 256):
         """``forward(X)`` in inference mode, in batches; see :func:`scratch_ae.train.predict`."""
-        from ..train import predict  # noqa: PLC0415
-
-        return predict(self.forward, X, batch_size=batch_size)
+        return train.predict(self.forward, X, batch_size=batch_size)
 
 
 class Sequential(Model):

@@ -24,6 +24,7 @@ import numpy as np
 from .. import backend
 from ..layers.sampling import VariationalHead
 from ..losses import BCE
+from ..train import model_dtype, predict
 from .sequential import Model, Sequential
 
 SCALINGS = ("geron", "elbo")
@@ -84,14 +85,10 @@ class VAE(Model):
 
     def encode(self, X, batch_size: int = 256):
         """The mean codes ``mu`` of ``X`` (N, J): deterministic, no sampling."""
-        from ..train import predict  # noqa: PLC0415
-
         return predict(self._mu, X, batch_size=batch_size)
 
     def decode(self, Z, batch_size: int = 256):
         """Images decoded from codes ``Z`` (N, J)."""
-        from ..train import predict  # noqa: PLC0415
-
         Z = np.asarray(backend.to_numpy(Z))
         return predict(self.decoder.forward, Z.astype(self._dtype(), copy=False),
                        batch_size=batch_size)
@@ -140,8 +137,6 @@ class VAE(Model):
         return self.decode(z), z
 
     def _dtype(self):
-        from ..train import model_dtype  # noqa: PLC0415
-
         return model_dtype(self)
 
     def __repr__(self):
