@@ -1,8 +1,6 @@
 """``scratch-ae``: train the tutorial's models and inspect the installation.
 
-    scratch-ae info                      versions, threads, usable backends, Numba compile cost
-    scratch-ae list                      the model zoo with each model's recipe
-    scratch-ae train stacked             train a zoo model (weights, reconstructions, history)
+``scratch-ae --help`` prints :data:`DESCRIPTION` and :data:`EXAMPLES` (plain text, no markup).
 """
 
 from __future__ import annotations
@@ -21,6 +19,17 @@ import numpy as np
 
 from . import __version__, backend
 from .utils import atomic_write
+
+DESCRIPTION = ("Train the tutorial's autoencoders (written from scratch on NumPy) and inspect the "
+               "installation.")
+EXAMPLES = """\
+examples:
+  scratch-ae info                  versions, threads, usable backends, Numba compile cost
+  scratch-ae list                  the model zoo with each model's recipe
+  scratch-ae train stacked         train a zoo model: weights, pictures, history in runs/
+  scratch-ae train conv --backend numba --epochs 1
+  scratch-ae train --help          every training option
+"""
 
 
 def _versions() -> dict:
@@ -231,7 +240,8 @@ def _after_train_pictures(name, model, ds, out) -> list:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="scratch-ae", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="scratch-ae", description=DESCRIPTION, epilog=EXAMPLES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"scratch_ae {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -242,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("list", help="the model zoo and each model's recipe")
     pl.set_defaults(func=cmd_list)
 
-    pt = sub.add_parser("train", help="train a zoo model (see `scratch-ae list`)")
+    pt = sub.add_parser("train", help="train a zoo model (names: scratch-ae list)")
     pt.add_argument("model", help="zoo model name, e.g. stacked, conv")
     pt.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
     pt.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")

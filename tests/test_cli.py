@@ -78,3 +78,13 @@ def test_unknown_model_and_backend_are_clear_errors(tmp_path, capsys, monkeypatc
     with pytest.raises(SystemExit):  # argparse rejects it before anything runs
         cli.main(["train", "stacked", "--backend", "tpu"])
     assert "invalid choice: 'tpu'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"]])
+def test_help_is_plain_text(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: scratch-ae")
+    assert "`" not in out and ":mod:" not in out and ":func:" not in out  # no reST markup

@@ -19,6 +19,8 @@ A layer is two functions and some state::
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import backend
@@ -129,9 +131,8 @@ class Layer:
             raise ValueError(f"{name} expected a batch of at least one sample, shape (N, ...), "
                              f"got shape {tuple(x.shape)}")
         if ndim is not None and x.ndim != ndim:
-            raise ValueError(
-                f"{name} expected a {ndim}-D input (batch first), got shape {tuple(x.shape)}"
-            )
+            raise ValueError(f"{name} expected a {ndim}-D input (batch first), got shape "
+                             f"{tuple(x.shape)}{_flat_hint(x.shape, ndim, features)}")
         if features is not None:
             got = tuple(x.shape[1:])
             if len(got) != len(features) or any(
@@ -145,6 +146,14 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _flat_hint(shape, ndim, features) -> str:
+    """For images (N, C, H, W) fed to a dense layer: say how to flatten them."""
+    if ndim != 2 or features is None or len(shape) < 3 or math.prod(shape[1:]) != features[0]:
+        return ""
+    return (f" -- expected (N, {features[0]}): these look like images, so load the data with "
+            f"flat=True (e.g. data.load_mnist(flat=True)) or start the model with Flatten()")
 
 
 def glorot_uniform(shape: tuple, fan_in: int, fan_out: int, dtype=np.float32):
