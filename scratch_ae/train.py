@@ -274,10 +274,7 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
             val = _evaluate(model, X_val, Y_val, loss_fn, check=False)
             logs.update({f"val_{k}": v for k, v in val.items()})
         history.append(logs, time.perf_counter() - t0)
-        if bar is not None:
-            bar.n = tally.seen
-            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
-            bar.close()
+        _close(bar, tally.seen, logs)
         for cb in callbacks:
             cb(model, epoch, logs)
         if max_steps is not None and steps >= max_steps:
@@ -292,6 +289,14 @@ def _progress(n, epoch, epochs, verbose):
 
     return tqdm(total=n, desc=f"epoch {epoch + 1}/{epochs}", unit="sample", unit_scale=True,
                 mininterval=0.5, leave=True, dynamic_ncols=True)
+
+
+def _close(bar, seen, logs):
+    """At an epoch's end: the progress bar shows every sample and the epoch's final numbers."""
+    if bar is not None:
+        bar.n = seen
+        bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+        bar.close()
 
 
 def _report(bar, tally):
