@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -13,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -154,24 +156,69 @@ def _publish(stage: Path, out: Path, name: str) -> list[Path]:
     return [*written, manifest]
 
 
+# What a checkpoint records about the run, so that --resume continues the same run.
+RUN_SETTINGS = ("batch_size", "lr", "seed", "dataset", "data_dir", "backend", "out")
+DEFAULTS = {"seed": 42, "dataset": "auto", "out": "runs"}
+
+
+def _apply_resume(args) -> None:
+    """Take the run's settings from the checkpoint in ``--resume DIR``; a flag given again
+    must agree with it (``--epochs`` may raise the total).
+    """
+    from . import checkpoint
+
+    try:
+        run = checkpoint.run_info(args.resume)
+    except FileNotFoundError as exc:
+        raise UsageError(f"--resume: {exc}") from None
+    if run.get("model") != args.model:
+        raise UsageError(f"--resume {args.resume} holds a run of {run.get('model')!r}, "
+                         f"not {args.model!r}")
+    for key in RUN_SETTINGS:
+        given = getattr(args, key)
+        if given is not None and given != run.get(key):
+            raise UsageError(f"--{key.replace('_', '-')} {given} differs from the resumed run's "
+                             f"{run.get(key)}: a resumed run keeps its settings")
+        setattr(args, key, run.get(key))
+    if args.epochs is None:
+        args.epochs = run["epochs"]
+    elif args.epochs < run["epoch"]:
+        raise UsageError(f"--epochs {args.epochs}: the resumed run has already finished "
+                         f"{run['epoch']} epochs")
+
+
 def cmd_train(args) -> int:
+    from . import checkpoint
     from . import data as data_mod
-    from . import io, viz
     from .models.zoo import get_recipe
 
+    if args.resume is not None:
+        _apply_resume(args)
+    for key, value in DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     _check_train_args(args)
     recipe = get_recipe(args.model)
     backend.set_backend(args.backend or backend.get_backend())
     backend.seed(args.seed)
     out = Path(args.out)
+    ckdir = Path(args.resume) if args.resume else out / f"{recipe.name}_checkpoint"
+    if args.resume is None and checkpoint.exists(ckdir):
+        done = checkpoint.run_info(ckdir)["epoch"]
+        raise UsageError(f"{ckdir} holds an unfinished run of {recipe.name} ({done} epoch(s) "
+                         f"done): continue it with `scratch-ae train {recipe.name} --resume "
+                         f"{ckdir}`, or delete that folder to start over")
     stage = _staging_folder(out, recipe.name)
     try:
-        return _train(args, recipe, out, stage, data_mod, io, viz)
+        return _train(args, recipe, out, stage, ckdir, data_mod)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _train(args, recipe, out, stage, data_mod, io, viz) -> int:
+def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
+    from . import checkpoint
+    from .train import TrainingInterrupted
+
     ds, message = data_mod.load_dataset(args.dataset, path=args.data_dir, flat=recipe.flat)
     if message:
         print(message)
@@ -181,20 +228,65 @@ def _train(args, recipe, out, stage, data_mod, io, viz) -> int:
     model = recipe.build()
     if backend.get_backend() == "cupy":
         model.to("cupy")
-    epochs = recipe.epochs if args.epochs is None else args.epochs
-    batch = recipe.batch_size if args.batch_size is None else args.batch_size
+    epochs = args.epochs = recipe.epochs if args.epochs is None else args.epochs
+    batch = args.batch_size = recipe.batch_size if args.batch_size is None else args.batch_size
     optimizer = recipe.make_optimizer(args.lr)
     print(f"model: {recipe.name} -- {recipe.summary}, {model.n_params():,} parameters")
     print(f"recipe: {recipe.loss.upper()}, {optimizer!r}, batch {batch}, {epochs} epochs, "
           f"backend {backend.get_backend()}")
 
+    run = {"model": recipe.name, "epochs": epochs, "backend": backend.get_backend(),
+           **{k: getattr(args, k) for k in RUN_SETTINGS if k != "backend"}}
+    if args.resume:
+        print(f"resuming from {checkpoint.path_in(ckdir)} after epoch "
+              f"{checkpoint.run_info(ckdir)['epoch']}")
     t0 = time.perf_counter()
-    history = model.fit(ds.x_train, epochs=epochs, batch_size=batch, optimizer=optimizer,
-                        loss=recipe.loss, validation_data=ds.x_valid, seed=args.seed,
-                        verbose=not args.quiet)
+    try:
+        with warnings.catch_warnings():  # the summary below reports a divergence
+            warnings.simplefilter("ignore", RuntimeWarning)
+            history = model.fit(ds.x_train, epochs=epochs, batch_size=batch,
+                                optimizer=optimizer, loss=recipe.loss,
+                                validation_data=ds.x_valid, seed=args.seed,
+                                verbose=not args.quiet, checkpoint_dir=ckdir,
+                                resume=bool(args.resume), checkpoint_meta=run)
+    except TrainingInterrupted as exc:
+        if exc.epochs_done:
+            print(f"interrupted during epoch {exc.epoch + 1}: the {exc.epochs_done} finished "
+                  f"epoch(s) are saved in {ckdir}; continue with: scratch-ae train "
+                  f"{recipe.name} --resume {ckdir}", file=sys.stderr)
+        else:
+            print("interrupted during epoch 1: no epoch had finished, nothing was saved",
+                  file=sys.stderr)
+        return 130
     seconds = time.perf_counter() - t0
 
-    name = recipe.name
+    try:
+        val, written = _write_outputs(args, recipe, model, ds, history, seconds, stage, out)
+    except KeyboardInterrupt:
+        print(f"interrupted while writing the outputs: the trained model is kept in {ckdir}; "
+              f"write them with: scratch-ae train {recipe.name} --resume {ckdir}",
+              file=sys.stderr)
+        return 130
+    checkpoint.path_in(ckdir).unlink(missing_ok=True)  # the run is complete: nothing to resume
+    with contextlib.suppress(OSError):
+        ckdir.rmdir()
+
+    parts = ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k != "loss")
+    print(f"trained in {seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")
+    if "penalty" in val:
+        print(f"validation loss ({recipe.loss.upper()} + penalty): {val['loss']:.4f} ({parts})")
+    else:
+        print(f"validation loss ({recipe.loss.upper()}): {val['loss']:.4f}")
+    for message in history.warnings:
+        print(f"scratch-ae: warning: {message}", file=sys.stderr)
+    return 0
+
+
+def _write_outputs(args, recipe, model, ds, history, seconds, stage, out):
+    """Weights, pictures and history into ``stage``, then published into ``out`` together."""
+    from . import io, viz
+
+    name, epochs = recipe.name, args.epochs
     val = model.evaluate(ds.x_valid, loss=recipe.loss)
     io.save_model(model, stage / f"{name}.npz", meta={
         "model": name, "epochs": epochs, "dataset": ds.name, "val": val})
@@ -205,18 +297,10 @@ def _train(args, recipe, out, stage, data_mod, io, viz) -> int:
         _after_train_pictures(name, model, ds, stage)
     files = sorted(p.name for p in stage.iterdir())
     atomic_write(stage / f"{name}{MANIFEST_SUFFIX}", lambda f: f.write(json.dumps(
-        {"model": name, "dataset": ds.name, "epochs": epochs, "batch_size": batch,
+        {"model": name, "dataset": ds.name, "epochs": epochs, "batch_size": args.batch_size,
          "seconds": seconds, "history": history.to_dict(), "val": val,
          "files": files}, indent=2).encode()))
-    written = _publish(stage, out, name)
-
-    parts = ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k != "loss")
-    print(f"trained in {seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")
-    if "penalty" in val:
-        print(f"validation loss ({recipe.loss.upper()} + penalty): {val['loss']:.4f} ({parts})")
-    else:
-        print(f"validation loss ({recipe.loss.upper()}): {val['loss']:.4f}")
-    return 0
+    return val, _publish(stage, out, name)
 
 
 def _after_train_pictures(name, model, ds, out) -> list:
@@ -259,12 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--lr", type=float, default=None, help="default: the recipe's")
     pt.add_argument("--backend", choices=backend.BACKENDS, default=None,
                     help=f"default: ${backend.ENV_VAR} or numpy")
-    pt.add_argument("--dataset", default="auto",
+    pt.add_argument("--dataset", default=None,
                     choices=["auto", "mnist", "fashion-mnist", "sample"],
                     help="auto: full MNIST when found or downloadable, else the offline sample")
     pt.add_argument("--data-dir", default=None, help="folder holding the four IDX files")
-    pt.add_argument("--out", default="runs", help="output folder (default: runs/)")
-    pt.add_argument("--seed", type=int, default=42)
+    pt.add_argument("--out", default=None, help="output folder (default: runs/)")
+    pt.add_argument("--seed", type=int, default=None, help="default: 42")
+    pt.add_argument("--resume", default=None, metavar="DIR",
+                    help="continue the interrupted run whose checkpoint is in DIR (by default "
+                         "OUT/NAME_checkpoint; each finished epoch is saved there)")
     pt.add_argument("--quiet", action="store_true", help="no progress bar")
     pt.add_argument("--no-plots", action="store_true",
                     help="write no pictures (weights and history only; matplotlib not needed)")

@@ -16,7 +16,7 @@ shape, dtype) before anything is used. Anything that is not such a file gets a
 :class:`ModelFileError` naming the file and what is wrong with it.
 
 Files written by format version 1 (a flat header without ``architecture`` or ``arrays``) still
-load: their weights into a model you built, or a zoo model by the name they recorded.
+load into a model you built (``load_weights(zoo.build(name), path)``); ``load_model`` says so.
 
 Saves are atomic: the file is written under a temporary name in the same folder and then
 renamed over the target (:func:`scratch_ae.utils.atomic_write`), so a crash mid-save never
@@ -38,6 +38,7 @@ META_KEY = "__meta__"
 FORMAT = "scratch_ae-model"
 FORMAT_VERSION = 2
 READS_VERSIONS = (1, 2)
+EXTRA_SEP = "/"  # in the names of arrays that are not parameters (optimizer state)
 
 
 class ModelFileError(ValueError):
@@ -58,16 +59,23 @@ def state_dict(model) -> dict:
             for key, layer, name in model.named_parameters()}
 
 
-def save_model(model, path, meta: dict | None = None) -> Path:
+def save_model(model, path, meta: dict | None = None, extra_arrays: dict | None = None) -> Path:
     """Write ``model``'s parameters, architecture and ``meta`` (JSON) to ``path``, atomically.
 
     A model built from the library's layers (any ``Sequential``, ``Autoencoder`` or ``VAE``)
     is described in full, so :func:`load_model` rebuilds it. A model with layers of your own
     is saved too, without an architecture: load it with :func:`load_weights`.
+
+    ``extra_arrays`` are stored beside the parameters (a checkpoint's optimizer state); their
+    names contain a ``/`` (parameter keys never do), and loading a model ignores them.
     """
     arrays = state_dict(model)
     if META_KEY in arrays:
         raise ValueError(f"a parameter may not be called {META_KEY!r}")
+    for k, a in (extra_arrays or {}).items():
+        if EXTRA_SEP not in k:
+            raise ValueError(f"extra array names must contain {EXTRA_SEP!r}, got {k!r}")
+        arrays[k] = backend.to_numpy(a)
     if meta is not None and not isinstance(meta, dict):
         raise TypeError(f"meta must be a dict, got {type(meta).__name__}")
     try:
@@ -204,6 +212,7 @@ def load_weights(model, path) -> dict:
 
 
 def _copy_into(model, arrays: dict, path) -> None:
+    arrays = {k: a for k, a in arrays.items() if EXTRA_SEP not in k}
     params = list(model.named_parameters())
     missing = [k for k, _, _ in params if k not in arrays]
     extra = sorted(set(arrays) - {k for k, _, _ in params})
@@ -227,27 +236,26 @@ def _copy_into(model, arrays: dict, path) -> None:
 def load_model(path):
     """Rebuild the model saved in ``path``, on the selected backend, with its weights.
 
-    The architecture comes from the file's header (version 2), or, for a version-1 file, from
-    the zoo entry it names. Loading draws no random numbers from the backend's generator.
+    The architecture comes from the file's header (format 2; a format-1 file gets an error
+    saying how to load it). Loading draws no random numbers from the backend's generator.
     """
     arrays, header = read_model_file(path)
     arch = header["architecture"]
     if arch is None:
-        name = header["meta"].get("model")
-        if header["format_version"] != 1 or not name:
-            why = header.get("architecture_missing", "it was saved without one")
-            raise ModelFileError(f"{path} does not describe its architecture ({why}); build the "
-                                 "model yourself and call io.load_weights(model, path)")
-        from .models import zoo  # noqa: PLC0415
-
-        model = _without_drawing(lambda: zoo.build(name))
-    else:
-        try:
-            model = _without_drawing(lambda: spec.build(arch))
-        except spec.SpecError as exc:
-            raise ModelFileError(f"{path}: bad architecture in the header: {exc}") from None
-        if header["dtype"]:
-            model.astype(np.dtype(header["dtype"]))
+        if header["format_version"] == 1:
+            name = header["meta"].get("model", "NAME")
+            why = (f"it is in the old format 1, which names only a zoo model: load it with "
+                   f"io.load_weights(zoo.build({name!r}), path), then save it again")
+        else:
+            why = header.get("architecture_missing", "it was saved without one") + \
+                "; build the model yourself and call io.load_weights(model, path)"
+        raise ModelFileError(f"{path} does not describe its architecture: {why}")
+    try:
+        model = _without_drawing(lambda: spec.build(arch))
+    except spec.SpecError as exc:
+        raise ModelFileError(f"{path}: bad architecture in the header: {exc}") from None
+    if header["dtype"]:
+        model.astype(np.dtype(header["dtype"]))
     _copy_into(model, arrays, path)
     return model
 

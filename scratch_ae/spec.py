@@ -42,8 +42,13 @@ class SpecError(ValueError):
 
 
 def _library_classes() -> dict:
-    """``{name: class}`` for every Layer, Model and Loss class defined in this package."""
-    from . import layers, losses, models  # noqa: F401, PLC0415 - import every class once
+    """``{name: class}`` for every Layer, Model and Loss class defined in this package.
+
+    Found as subclasses of Layer and Loss: ``import scratch_ae`` has imported the models (the
+    package imports them; importing them here would make an import cycle with ``train``), and
+    the layer modules the package does not import are imported here.
+    """
+    from .layers import conv, pooling  # noqa: F401, PLC0415 - define their classes
 
     found, todo = {}, [Layer, Loss]
     while todo:

@@ -43,8 +43,18 @@ class History:
     def __getitem__(self, key):
         return self.history[key]
 
+    warnings: list = field(default_factory=list)
+    start_loss: float | None = None  # the loss of the very first step (an untrained model's)
+
     def to_dict(self) -> dict:
-        return {**self.history, "seconds": list(self.seconds)}
+        return {**self.history, "seconds": list(self.seconds), "start_loss": self.start_loss}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        d = dict(d)
+        seconds, start = d.pop("seconds", []), d.pop("start_loss", None)
+        return cls(history={k: list(v) for k, v in d.items()}, seconds=list(seconds),
+                   start_loss=start)
 
 
 def model_array_module(model):
@@ -102,14 +112,17 @@ def check_batch_size(batch_size) -> None:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
-def _split_validation(validation_data):
+def _split_validation(validation_data, model, loss_fn):
+    """``(X_val, Y_val)`` from ``validation_data``, checked here, once, not at every epoch."""
     if validation_data is None:
         return None, None
+    X_val, Y_val = validation_data, None
     if isinstance(validation_data, (tuple, list)):
         if len(validation_data) != 2:
             raise ValueError("validation_data must be X_val or a pair (X_val, Y_val)")
-        return validation_data
-    return validation_data, None
+        X_val, Y_val = validation_data
+    _prepare(model, X_val, Y_val, loss_fn, what="validation ")
+    return X_val, Y_val
 
 
 def _on(xp, a, dtype):
@@ -199,10 +212,9 @@ def _run(model, step, batches, *, report=None, max_steps=None) -> _Tally:
 def _check_finite(value, when: str):
     """The one check that training has not diverged (NaN or inf loss)."""
     if not math.isfinite(value):
-        raise FloatingPointError(
-            f"the training loss became {value} {when}: the learning rate is probably too high "
-            "for this model"
-        )
+        from .guard import CAUSES  # noqa: PLC0415
+
+        raise FloatingPointError(f"the training loss became {value} {when}. {CAUSES}")
 
 
 def _prepare(model, X, Y, loss, check: bool = True, what: str = ""):
@@ -223,9 +235,20 @@ def _prepare(model, X, Y, loss, check: bool = True, what: str = ""):
     return loss_fn, model_array_module(model), model_dtype(model)
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`fit`: ``epochs_done`` epochs are finished (and checkpointed, when a
+    ``checkpoint_dir`` was given), the one running when it came is lost.
+    """
+
+    def __init__(self, epoch: int, epochs_done: int, checkpoint_dir):
+        super().__init__(f"interrupted during epoch {epoch + 1}")
+        self.epoch, self.epochs_done, self.checkpoint_dir = epoch, epochs_done, checkpoint_dir
+
+
 def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=None, loss=None,
         validation_data=None, shuffle: bool = True, seed: int | None = 0, verbose: bool = True,
-        callbacks=(), max_steps: int | None = None) -> History:
+        callbacks=(), max_steps: int | None = None, checkpoint_dir=None, resume: bool = False,
+        checkpoint_meta: dict | None = None) -> History:
     """Train ``model`` to map ``X`` to ``Y`` (default: ``X`` itself, as an autoencoder).
 
     Args:
@@ -237,49 +260,131 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
         validation_data: ``X_val`` or ``(X_val, Y_val)``, evaluated after each epoch.
         shuffle, seed: the batch order is a permutation drawn from ``seed`` each epoch.
         verbose: show a tqdm progress bar (loss, penalty, validation loss, samples/s).
-        callbacks: callables ``cb(model, epoch, logs)`` run after each epoch (checkpoints).
+        callbacks: callables ``cb(model, epoch, logs)`` run after each epoch.
         max_steps: stop after this many steps in total (for quick runs and tests).
+        checkpoint_dir, resume, checkpoint_meta: save a checkpoint (and the JSON notes) there
+            after every epoch; continue from it (:mod:`scratch_ae.checkpoint`).
 
-    Returns:
-        A :class:`History` with ``loss``, ``recon`` (the reconstruction part), ``penalty``
-        (regularizers and KL, when there are any) and their ``val_`` counterparts.
+    Returns a :class:`History`: ``loss``, ``recon`` (the reconstruction part), ``penalty``
+    (regularizers, KL), their ``val_`` twins, ``warnings`` (divergence, also a RuntimeWarning).
+    Raises NonFiniteError (a FloatingPointError) naming the step and the first layer that went
+    non-finite (that step changed no weight); TrainingInterrupted on Ctrl-C.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
     check_batch_size(batch_size)
     loss_fn, xp, dtype = _prepare(model, X, Y, loss)
-    X_val, Y_val = _split_validation(validation_data)
-    if X_val is not None:
-        # checked here, once, not at every epoch's end
-        _prepare(model, X_val, Y_val, loss_fn, what="validation ")
+    X_val, Y_val = _split_validation(validation_data, model, loss_fn)
     optimizer = get_optimizer(optimizer) if optimizer is not None else SGD(lr=0.01)
     rs = np.random.default_rng(seed)
-    history = History()
+    start, history, callbacks = _start(model, optimizer, rs, callbacks, checkpoint_dir, resume,
+                                       checkpoint_meta)
+    step = _GuardedStep(model, loss_fn, optimizer, history, checkpoint_dir, on_host=xp is np)
     steps = 0
-
-    def step(xb, tb):
-        return train_step(model, loss_fn, optimizer, xb, tb)
-
-    for epoch in range(epochs):
-        t0 = time.perf_counter()
-        order = rs.permutation(X.shape[0]) if shuffle else None
-        bar = _progress(X.shape[0], epoch, epochs, verbose)
-        tally = _run(model, step, _chunks(X, Y, order, batch_size, xp, dtype),
-                     report=lambda t, bar=bar: _report(bar, t),
-                     max_steps=None if max_steps is None else max_steps - steps)
-        steps += tally.steps
-        logs = tally.logs()
-        _check_finite(logs["loss"], f"in epoch {epoch + 1}")
-        if X_val is not None:
-            val = _evaluate(model, X_val, Y_val, loss_fn, check=False)
-            logs.update({f"val_{k}": v for k, v in val.items()})
-        history.append(logs, time.perf_counter() - t0)
-        _close(bar, tally.seen, logs)
-        for cb in callbacks:
-            cb(model, epoch, logs)
-        if max_steps is not None and steps >= max_steps:
-            break
+    try:
+        for epoch in range(start, epochs):
+            t0 = time.perf_counter()
+            order = rs.permutation(X.shape[0]) if shuffle else None
+            bar = _progress(X.shape[0], epoch, epochs, verbose)
+            step.new_epoch(epoch)
+            tally = _run(model, step, _chunks(X, Y, order, batch_size, xp, dtype),
+                         report=lambda t, bar=bar: _report(bar, t, history),
+                         max_steps=None if max_steps is None else max_steps - steps)
+            steps, logs = steps + tally.steps, tally.logs()
+            _check_finite(logs["loss"], f"in epoch {epoch + 1}")
+            if X_val is not None:
+                val = _evaluate(model, X_val, Y_val, loss_fn, check=False)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            history.append(logs, time.perf_counter() - t0)
+            _close(bar, tally.seen, logs)
+            for cb in callbacks:
+                cb(model, epoch, logs)
+            if max_steps is not None and steps >= max_steps:
+                break
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(step.epoch, len(history.seconds), checkpoint_dir) from None
+    _warn_if_diverged(history)
     return history
+
+
+def _start(model, optimizer, rs, callbacks, checkpoint_dir, resume, meta):
+    """``(first epoch, history, callbacks)``: from scratch, or where the checkpoint left off;
+    with a ``checkpoint_dir``, saving the checkpoint is the first callback of every epoch.
+    """
+    from . import checkpoint  # noqa: PLC0415
+
+    start, history = 0, History()
+    if resume:
+        if checkpoint_dir is None:
+            raise ValueError("resume=True needs the checkpoint_dir to resume from")
+        start, saved = checkpoint.restore(checkpoint_dir, model, optimizer, rs)
+        history = History.from_dict(saved)
+    if checkpoint_dir is not None:
+        callbacks = [checkpoint.saver(checkpoint_dir, optimizer, history, rs, meta), *callbacks]
+    return start, history, callbacks
+
+
+class _GuardedStep:
+    """``step(xb, tb)`` for :func:`_run`: :func:`train_step` behind the numerical guard.
+
+    When the guard finds non-finite gradients (before the optimizer touched anything), the
+    batch is run again with every layer watched, and a :class:`NonFiniteError` says at which
+    epoch and step, which layer went non-finite first, and where the last checkpoint is.
+    """
+
+    def __init__(self, model, loss_fn, optimizer, history, checkpoint_dir, on_host: bool):
+        from .guard import GuardedOptimizer  # noqa: PLC0415
+
+        self.model, self.loss_fn, self.history = model, loss_fn, history
+        self.checkpoint_dir, self.on_host = checkpoint_dir, on_host
+        self.optimizer = GuardedOptimizer(optimizer, check=on_host)  # GPU: see scratch_ae.guard
+        self.epoch = self.step = 0
+
+    def new_epoch(self, epoch: int) -> None:
+        self.epoch, self.step = epoch, 0
+
+    def __call__(self, xb, tb):
+        from .guard import CAUSES, NonFiniteError, _BadGradients, diagnose  # noqa: PLC0415
+
+        self.step += 1
+        try:
+            value = train_step(self.model, self.loss_fn, self.optimizer, xb, tb)
+        except _BadGradients:
+            culprit = diagnose(self.model, self.loss_fn, xb, tb)
+            saved = (f"; the last good checkpoint (epoch {self.epoch}) is in "
+                     f"{self.checkpoint_dir}" if self.checkpoint_dir and self.epoch else "")
+            raise NonFiniteError(
+                f"training stopped at epoch {self.epoch + 1}, step {self.step}: the gradients "
+                f"became NaN or infinite; the first non-finite value was {culprit}. The weights "
+                f"are those before this step{saved}. {CAUSES}") from None
+        if self.history.start_loss is None and self.on_host:  # for the divergence warning
+            self.history.start_loss = float(value)
+        return value
+
+
+# The loss at the end counts as diverged when it is this many times its best epoch's, or its
+# value at the very first step (then training made the model worse than it started).
+DIVERGED = 2.0
+
+
+def _warn_if_diverged(history: History) -> None:
+    import warnings  # noqa: PLC0415
+
+    losses = history.history.get("loss", [])
+    if not losses:
+        return
+    best, last = min(losses), losses[-1]
+    message = None
+    if history.start_loss is not None and last > DIVERGED * history.start_loss:
+        message = (f"training diverged: the loss ended at {last:.4g}, above {DIVERGED:g} times "
+                   f"its {history.start_loss:.4g} at the first step")
+    elif last > DIVERGED * best:
+        message = (f"training diverged: the loss rose from {best:.4g} (epoch "
+                   f"{losses.index(best) + 1}) to {last:.4g} (epoch {len(losses)})")
+    if message:
+        message += "; the learning rate is probably too high"
+        history.warnings.append(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def _progress(n, epoch, epochs, verbose):
@@ -299,10 +404,12 @@ def _close(bar, seen, logs):
         bar.close()
 
 
-def _report(bar, tally):
+def _report(bar, tally, history):
     """Every LOG_EVERY steps: check the running loss is finite and update the progress bar."""
     loss_value = tally.mean("loss")  # the one device-to-host read every LOG_EVERY steps
     _check_finite(loss_value, f"after {tally.seen} samples")
+    if history.start_loss is None:  # on a GPU: the first loss read back stands for the start
+        history.start_loss = loss_value
     if bar is not None:
         bar.update(tally.seen - bar.n)
         post = {"loss": f"{loss_value:.4f}"}

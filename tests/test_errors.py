@@ -102,24 +102,42 @@ def test_a_damaged_data_file_exits_1(tmp_path, mnist_dir, capsys):
     assert code == 1 and "train-images-idx3-ubyte" in one_line_error(err)
 
 
+def files_in(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
 def test_an_interrupted_run_does_not_mix_with_the_previous_one(tmp_path, mnist_dir, capsys,
                                                                 monkeypatch):
     out = tmp_path / "o"
     assert run_cli(capsys, *train_args(mnist_dir, out))[0] == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = files_in(out)
     assert sorted(before) == ["stacked.npz", "stacked_history.json"]
     assert json.loads(before["stacked_history.json"])["files"] == ["stacked.npz"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)  # no checkpoint, no stage
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
     # Ctrl-C after the new weights were saved, while the pictures are drawn.
-    monkeypatch.setattr(cli, "_after_train_pictures", interrupted)
-    monkeypatch.setattr("scratch_ae.viz.plot_reconstructions", lambda *a, **k: None)
-    args = [a for a in train_args(mnist_dir, out) if a != "--no-plots"]
-    code, _, _ = run_cli(capsys, *args, "--seed", "7")
-    assert code != 0
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # untouched, no leftovers
+    with monkeypatch.context() as m:
+        m.setattr(cli, "_after_train_pictures", interrupted)
+        m.setattr("scratch_ae.viz.plot_reconstructions", lambda *a, **k: None)
+        args = [a for a in train_args(mnist_dir, out) if a != "--no-plots"]
+        code, _, err = run_cli(capsys, *args, "--seed", "7")
+    assert code == 130
+    assert files_in(out) == before  # the previous run's files, untouched and alone
+    ckdir = out / "stacked_checkpoint"
+    assert f"--resume {ckdir}" in err  # the trained model is kept: nothing lost
+    assert sorted(p.name for p in out.iterdir()) == sorted([*before, "stacked_checkpoint"])
+    # a fresh run refuses to overwrite the unfinished one
+    code, _, err = run_cli(capsys, *train_args(mnist_dir, out))
+    assert code == 2 and "holds an unfinished run" in one_line_error(err)
+    # resuming it (no epoch left to train) writes its outputs and removes the checkpoint
+    code, stdout, _ = run_cli(capsys, "train", "stacked", "--resume", str(ckdir), "--quiet")
+    assert code == 0 and "resuming from" in stdout
+    after = files_in(out)
+    assert after["stacked.npz"] != before["stacked.npz"]  # seed 7: other weights
+    assert not ckdir.exists()
 
 
 def test_a_run_without_plots_removes_the_previous_runs_pictures(tmp_path, mnist_dir, capsys):

@@ -215,7 +215,7 @@ def test_the_same_model_on_the_numba_backend_gives_the_same_outputs(tmp_path):
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_version_1_files_still_load(tmp_path):
+def test_version_1_files_load_their_weights_and_say_how(tmp_path):
     model = zoo.build("stacked")
     arrays = io.state_dict(model)
     arrays["__meta__"] = np.array(json.dumps(
@@ -223,8 +223,12 @@ def test_version_1_files_still_load(tmp_path):
     path = tmp_path / "old.npz"
     np.savez(path, **arrays)
     x = np.random.default_rng(0).random((2, 784), dtype=np.float32)
-    np.testing.assert_array_equal(io.load_model(path).predict(x), model.predict(x))
-    assert io.load_weights(zoo.build("stacked"), path) == {"model": "stacked", "epochs": 2}
+    loaded = zoo.build("stacked")
+    assert io.load_weights(loaded, path) == {"model": "stacked", "epochs": 2}
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    with pytest.raises(io.ModelFileError,
+                       match=r"old format 1.*io.load_weights\(zoo.build\('stacked'\), path\)"):
+        io.load_model(path)
 
 
 # ---------------------------------------------------------------------------------------------
