@@ -271,15 +271,19 @@ def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
     with contextlib.suppress(OSError):
         ckdir.rmdir()
 
+    _summary(recipe, val, written, seconds, history.warnings)
+    return 0
+
+
+def _summary(recipe, val, written, seconds, warned) -> None:
     parts = ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k != "loss")
     print(f"trained in {seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")
     if "penalty" in val:
         print(f"validation loss ({recipe.loss.upper()} + penalty): {val['loss']:.4f} ({parts})")
     else:
         print(f"validation loss ({recipe.loss.upper()}): {val['loss']:.4f}")
-    for message in history.warnings:
+    for message in warned:
         print(f"scratch-ae: warning: {message}", file=sys.stderr)
-    return 0
 
 
 def _write_outputs(args, recipe, model, ds, history, seconds, stage, out):
