@@ -18,11 +18,14 @@ import numpy as np
 from .utils import atomic_write
 
 __all__ = [
+    "plot_histograms",
     "plot_history",
     "plot_image_grid",
     "plot_latent_map",
+    "plot_lines",
     "plot_manifold",
     "plot_reconstructions",
+    "plot_sample_grids",
 ]
 
 
@@ -95,26 +98,35 @@ def _show_mosaic(ax, mosaic: np.ndarray, vmin: float, vmax: float) -> None:
         spine.set_visible(False)
 
 
-def plot_reconstructions(originals, reconstructions, path, n: int = 10, title=None) -> Path:
+def plot_reconstructions(originals, reconstructions, path, n: int = 10, title=None,
+                         noisy=None) -> Path:
     """Save the first ``n`` originals (top row) above their reconstructions (bottom row).
 
-    originals, reconstructions: (N, 1, 28, 28) or (N, 784), same N. Both rows share one grey
-    scale, so a faint or washed-out reconstruction looks faint, not auto-contrasted.
+    originals, reconstructions: (N, 1, 28, 28) or (N, 784), same N. ``noisy``, for a denoising
+    autoencoder, is the corrupted input the model actually saw, drawn as a middle row. All rows
+    share one grey scale, so a faint or washed-out reconstruction looks faint, not
+    auto-contrasted (noisy pixels outside [0, 1] widen the scale).
     """
-    x = _as_images(originals, "originals")
-    r = _as_images(reconstructions, "reconstructions")
-    if x.shape[1:] != r.shape[1:]:
-        raise ValueError(f"originals {x.shape[1:]} and reconstructions {r.shape[1:]} differ")
-    n = min(n, len(x), len(r))
+    rows = [("original", _as_images(originals, "originals"))]
+    if noisy is not None:
+        rows.append(("noisy input", _as_images(noisy, "noisy")))
+    rows.append(("reconstruction", _as_images(reconstructions, "reconstructions")))
+    shape = rows[0][1].shape[1:]
+    for label, images in rows[1:]:
+        if images.shape[1:] != shape:
+            raise ValueError(f"originals {shape} and {label} images {images.shape[1:]} differ")
+    n = min([n] + [len(images) for _, images in rows])
     if n < 1:
         raise ValueError("need at least one image to plot")
-    vmin, vmax = _grey_range(x[:n])
-    mosaic = _tile(np.concatenate([x[:n], r[:n]]), ncols=n, fill=vmax)
-    fig = _new_figure((max(2.0, 0.8 * n), 2.0))
+    stack = np.concatenate([images[:n] for _, images in rows])
+    vmin, vmax = _grey_range(stack)
+    mosaic = _tile(stack, ncols=n, fill=vmax)
+    fig = _new_figure((max(2.0, 0.8 * n), 1.0 * len(rows)))
     ax = fig.add_subplot()
     _show_mosaic(ax, mosaic, vmin, vmax)
-    h = x.shape[1] + 1
-    ax.set_yticks([0.5 + h / 2, 0.5 + 1.5 * h], ["original", "reconstruction"], fontsize=8)
+    h = shape[0] + 1
+    ax.set_yticks([0.5 + (i + 0.5) * h for i in range(len(rows))],
+                  [label for label, _ in rows], fontsize=8)
     ax.tick_params(left=False)
     if title:
         ax.set_title(title, fontsize=10)
@@ -141,7 +153,7 @@ def plot_image_grid(images, path, ncols: int = 10, title=None) -> Path:
     return _save(fig, path)
 
 
-def _embed_2d(z, method: str, seed: int) -> np.ndarray:
+def _embed_2d(z, method: str, seed: int, max_iter: int = 1000) -> np.ndarray:
     """(M, D) codes -> (M, 2) float32 points: t-SNE, PCA, or the codes themselves ("none")."""
     if method == "none":
         if z.shape[1] != 2:
@@ -161,11 +173,36 @@ def _embed_2d(z, method: str, seed: int) -> np.ndarray:
         # perplexity must stay below the number of points; 30 is sklearn's default.
         perplexity = min(30.0, (len(z) - 1) / 3)
         emb = TSNE(
-            n_components=2, init="pca", random_state=seed, perplexity=perplexity
+            n_components=2, init="pca", random_state=seed, perplexity=perplexity,
+            max_iter=max_iter,
         ).fit_transform(z)
     else:
         raise ValueError(f'method must be "tsne", "pca" or "none", got {method!r}')
     return np.asarray(emb, dtype=np.float32)
+
+
+def plot_sample_grids(grids: dict, path, ncols: int = 10, title=None) -> Path:
+    """Save several image grids side by side, one panel per entry of ``grids`` (title -> images).
+
+    For comparing generators: e.g. ``{"plain AE, codes ~ N(mean, std)": x1, "VAE, z ~ N(0, I)":
+    x2}``. Every panel uses the same grey scale.
+    """
+    if not grids:
+        raise ValueError("need at least one grid of images")
+    panels = {name: _as_images(images, f"grid {name!r}") for name, images in grids.items()}
+    if any(len(x) == 0 for x in panels.values()):
+        raise ValueError("every grid needs at least one image")
+    vmin = min(_grey_range(x)[0] for x in panels.values())
+    vmax = max(_grey_range(x)[1] for x in panels.values())
+    nrows = max(math.ceil(len(x) / max(1, min(ncols, len(x)))) for x in panels.values())
+    fig = _new_figure((0.7 * ncols * len(panels) + 0.5, 0.7 * nrows + 0.6))
+    for i, (name, x) in enumerate(panels.items(), start=1):
+        ax = fig.add_subplot(1, len(panels), i)
+        _show_mosaic(ax, _tile(x, ncols=ncols, fill=vmax), vmin, vmax)
+        ax.set_title(name, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
 
 
 def plot_latent_map(
@@ -177,6 +214,7 @@ def plot_latent_map(
     title=None,
     max_points: int = 5000,
     seed: int = 42,
+    max_iter: int = 1000,
 ) -> np.ndarray:
     """Scatter the codes in 2-D, coloured by label; return the (M, 2) embedding that was drawn.
 
@@ -184,7 +222,8 @@ def plot_latent_map(
     method: "tsne" (scikit-learn TSNE, init="pca", random_state=seed), "pca", or "none" for
     codes that already are 2-D (D == 2), drawn as they are. When N > max_points, a seeded
     random subset of M = max_points rows is used (t-SNE is O(N^2)-ish); the returned rows
-    follow that subset in increasing index order.
+    follow that subset in increasing index order. max_iter: t-SNE's iterations (at least 250;
+    fewer give a rougher map sooner).
     """
     z = _to_numpy(codes)
     z = z.reshape(len(z), -1).astype(np.float32, copy=False)
@@ -196,7 +235,8 @@ def plot_latent_map(
         z = z[keep]
         y = None if y is None else y[keep]
 
-    emb = _embed_2d(z, method.lower(), seed)
+    method = method.lower()
+    emb = _embed_2d(z, method, seed, max_iter)
 
     fig = _new_figure((6.0, 5.0))
     ax = fig.add_subplot()
@@ -213,7 +253,10 @@ def plot_latent_map(
             fig.colorbar(sc, ax=ax, label="label")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title or f"latent codes ({method.lower()}, {len(emb)} points)", fontsize=10)
+    axis_name = {"tsne": "t-SNE", "pca": "PCA", "none": "z"}[method]
+    ax.set_xlabel(f"{axis_name} 1" if method != "none" else "z[0]")
+    ax.set_ylabel(f"{axis_name} 2" if method != "none" else "z[1]")
+    ax.set_title(title or f"latent codes ({method}, {len(emb)} points)", fontsize=10)
     _save(fig, path)
     return emb
 
@@ -292,6 +335,70 @@ def plot_history(history, path, title=None, logy: bool = False) -> Path:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("value")
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_histograms(values: dict, path, xlabel: str, title=None, bins: int = 50,
+                    logy: bool = False) -> Path:
+    """Overlaid histograms, one per entry of ``values`` (label -> array of any shape).
+
+    For code activations of the sparse models (a sparse code piles up at 0) and for
+    reconstruction errors of normal vs anomalous digits. Densities, so sizes may differ.
+    """
+    if not values:
+        raise ValueError("need at least one array to draw a histogram of")
+    data = {k: np.asarray(_to_numpy(v), dtype=np.float64).ravel() for k, v in values.items()}
+    empty = [k for k, v in data.items() if v.size == 0]
+    if empty:
+        raise ValueError(f"nothing to draw for {empty}")
+    lo = min(float(v.min()) for v in data.values())
+    hi = max(float(v.max()) for v in data.values())
+    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
+    fig = _new_figure((6.0, 4.0))
+    ax = fig.add_subplot()
+    for key, v in data.items():
+        ax.hist(v, bins=edges, density=True, histtype="step", linewidth=1.5, label=key)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_lines(series: dict, path, xlabel: str, ylabel: str, title=None, logy: bool = False,
+               diagonal: bool = False) -> Path:
+    """Line plot of several curves: ``series`` maps a label to ``y`` or to a pair ``(x, y)``.
+
+    For training curves of several runs, principal angles by index, or an ROC curve
+    (``diagonal=True`` adds the chance line y = x).
+    """
+    if not series:
+        raise ValueError("need at least one curve to draw")
+    fig = _new_figure((6.0, 4.0))
+    ax = fig.add_subplot()
+    for label, v in series.items():
+        if isinstance(v, tuple) and len(v) == 2:
+            x, y = (np.asarray(_to_numpy(a), dtype=np.float64).ravel() for a in v)
+        else:
+            y = np.asarray(_to_numpy(v), dtype=np.float64).ravel()
+            x = np.arange(1, len(y) + 1)
+        if len(x) != len(y) or len(y) == 0:
+            raise ValueError(f"curve {label!r}: {len(x)} x values and {len(y)} y values")
+        ax.plot(x, y, label=label, marker="o" if len(y) < 20 else None, markersize=3)
+    if diagonal:
+        ax.plot([0, 1], [0, 1], ":", color="grey", label="chance")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
     ax.grid(alpha=0.3)

@@ -277,3 +277,49 @@ def build(name: str):
     """A fresh, untrained model from the zoo (weights drawn from the backend's seeded RNG)."""
     return get_recipe(name).build()
 
+
+
+# ------------------------------------------------------------------------------------------
+# models past the seed tutorial (tutorials 10 and 12)
+
+
+def linear(coding_size: int = 30) -> Autoencoder:
+    """784-30-784 with no activation at all, trained with MSE: a linear autoencoder.
+
+    Its best solution spans the same subspace as the first ``coding_size`` principal
+    components (Baldi & Hornik, 1989), so its reconstruction error can only approach PCA's.
+    The biases let it learn the data mean that PCA subtracts.
+    """
+    return Autoencoder(Sequential([Dense(784, coding_size)]),
+                       Sequential([Dense(coding_size, 784)]), loss="mse")
+
+
+def deep(sizes: tuple = (1000, 500, 250, 30)) -> Autoencoder:
+    """Hinton & Salakhutdinov's (Science, 2006) deep autoencoder: 784-1000-500-250-30 and back.
+
+    SELU hidden layers where the paper had logistic units (it needed RBM pretraining to train
+    them at all); a *linear* 30-unit code as in the paper, and a sigmoid output. 2.8 million
+    parameters.
+    """
+    widths = (784, *sizes)
+    enc, dec = [], []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        enc += [Dense(a, b)] + ([SELU()] if i < len(sizes) - 1 else [])
+    rev = widths[::-1]
+    for i, (a, b) in enumerate(zip(rev[:-1], rev[1:], strict=True)):
+        dec += [Dense(a, b), SELU() if i < len(sizes) - 1 else Sigmoid()]
+    return Autoencoder(Sequential(enc), Sequential(dec), loss="bce")
+
+
+register(Recipe(
+    name="linear", build=linear, loss="mse", optimizer=("adam", {"lr": 1e-3}), epochs=20,
+    batch_size=128, flat=True,
+    summary="linear autoencoder 784-30-784 (no activations), MSE: learns PCA's subspace",
+    source="Baldi & Hornik (1989); Goodfellow et al., Deep Learning, sec. 14.1",
+))
+register(Recipe(
+    name="deep", build=deep, loss="bce", optimizer=("adam", {"lr": 1e-3}), epochs=10,
+    batch_size=128, flat=True,
+    summary="deep autoencoder 784-1000-500-250-30-250-500-1000-784 (SELU, linear code)",
+    source="Hinton & Salakhutdinov, Science 313 (2006), fig. 2; trained directly with Adam",
+))
