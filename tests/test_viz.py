@@ -191,3 +191,47 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_plot_reconstructions_with_a_noisy_row(tmp_path):
+    x = images(6)
+    noisy = x + np.random.default_rng(1).normal(0, 0.5, x.shape).astype(np.float32)
+    assert_png(viz.plot_reconstructions(x, x, tmp_path / "den.png", noisy=noisy, title="d"))
+    with pytest.raises(ValueError, match="noisy"):
+        viz.plot_reconstructions(x, x, tmp_path / "bad.png", noisy=np.zeros((6, 1, 14, 14)))
+
+
+def test_plot_sample_grids_side_by_side(tmp_path):
+    out = viz.plot_sample_grids({"a": images(12), "b": FakeCupy(images(7, flat=True))},
+                                tmp_path / "grids.png", ncols=4, title="two generators")
+    assert_png(out)
+    with pytest.raises(ValueError, match="at least one"):
+        viz.plot_sample_grids({}, tmp_path / "none.png")
+    with pytest.raises(ValueError, match="at least one image"):
+        viz.plot_sample_grids({"empty": np.zeros((0, 784))}, tmp_path / "none.png")
+
+
+def test_plot_histograms_and_lines(tmp_path):
+    rng = np.random.default_rng(0)
+    assert_png(viz.plot_histograms({"a": rng.random((50, 30)), "b": rng.random(40) * 2},
+                                   tmp_path / "h.png", xlabel="activation", logy=True))
+    with pytest.raises(ValueError, match="nothing to draw"):
+        viz.plot_histograms({"a": np.array([])}, tmp_path / "h2.png", xlabel="x")
+    assert_png(viz.plot_lines({"curve": [3.0, 2.0, 1.5], "roc": (np.array([0, 0.5, 1]),
+                                                                np.array([0, 0.8, 1]))},
+                              tmp_path / "l.png", xlabel="x", ylabel="y", diagonal=True))
+    with pytest.raises(ValueError, match="curve 'bad'"):
+        viz.plot_lines({"bad": (np.arange(3), np.arange(4))}, tmp_path / "l2.png", "x", "y")
+
+
+def test_latent_map_axes_are_labelled(tmp_path, monkeypatch):
+    """The t-SNE map names its axes (the caller cannot reach the figure to do it)."""
+    from matplotlib.axes import Axes
+
+    labels = []
+    orig = Axes.set_xlabel
+    monkeypatch.setattr(Axes, "set_xlabel", lambda self, s, *a, **k: (labels.append(s),
+                                                                        orig(self, s, *a, **k)))
+    codes = np.random.default_rng(0).random((40, 5))
+    viz.plot_latent_map(codes, np.arange(40) % 4, tmp_path / "m.png", method="pca")
+    assert labels == ["PCA 1"]

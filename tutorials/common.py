@@ -31,6 +31,7 @@ import numpy as np
 from scratch_ae import backend, io, metrics, viz
 from scratch_ae import data as data_mod
 from scratch_ae.models import zoo
+from scratch_ae.utils import atomic_write
 
 # --quick: small enough that every tutorial runs in seconds on 2 cores, on the real data.
 QUICK = {"train": 2000, "valid": 300, "test": 400, "steps": 25, "map_points": 300,
@@ -186,7 +187,7 @@ class Run:
         seconds = time.perf_counter() - t0
         io.save_model(model, path, meta={"model": name, "key": key, "epochs": epochs})
         hist = history.to_dict()
-        io.atomic_write(hist_path, lambda f: f.write(json.dumps(
+        atomic_write(hist_path, lambda f: f.write(json.dumps(
             {"key": key, "seconds": seconds, "history": hist}).encode()))
         self.say(f"  trained in {seconds:.1f} s; weights in {path}")
         return Trained(name, model, hist, str(path), seconds, False)
@@ -304,7 +305,7 @@ class Run:
         self.metrics["figures"] = [Path(f).name for f in self.figures]
         bad = [k for k, v in _flatten(self.metrics) if isinstance(v, float) and not
                math.isfinite(v)]
-        path = io.atomic_write(self.out / "metrics.json", lambda f: f.write(
+        path = atomic_write(self.out / "metrics.json", lambda f: f.write(
             json.dumps(self.metrics, indent=2, default=_jsonable).encode()))
         self.say(f"wrote {len(self.figures)} figure(s) and {path} into {self.out}/ "
                  f"in {self.metrics['seconds']:.0f} s")
