@@ -12,7 +12,7 @@ from scratch_ae.losses import BCE, get_loss
 from scratch_ae.models import VAE, Autoencoder, Sequential, zoo
 
 EXPECTED = ["stacked", "conv", "tied", "sparse_l1", "sparse_kl", "conv_wide", "sparse_conv",
-            "denoise_gauss", "denoise_dropout", "vae", "vae2d"]
+            "denoise_gauss", "denoise_dropout", "vae", "vae2d", "linear", "deep"]
 
 # (encoder params, decoder params) -- for the VAE, the "encoder" includes its mu/log_var head.
 PARAMS = {
@@ -27,6 +27,8 @@ PARAMS = {
     "denoise_dropout": (81_530, 82_284),
     "vae": (132_850 + 2 * 1_010, 134_634),
     "vae2d": (132_850 + 2 * 202, 133_834),
+    "linear": (23_550, 24_304),
+    "deep": (1_418_280, 1_419_034),  # 2,837,314: Hinton & Salakhutdinov's 784-1000-500-250-30
 }
 
 
@@ -104,6 +106,19 @@ def test_conv_shapes():
     assert zoo.build("sparse_conv").encoder.layers[-1].weight == 1e-4
 
 
+def test_linear_has_no_activation_and_deep_has_a_linear_code():
+    lin = zoo.build("linear")
+    assert [type(layer) for layer in lin.encoder.layers + lin.decoder.layers] == [Dense, Dense]
+    assert lin.loss == "mse"
+    deep = zoo.build("deep")
+    widths = [layer.out_features for layer in deep.encoder.layers if isinstance(layer, Dense)]
+    assert widths == [1000, 500, 250, 30]
+    assert isinstance(deep.encoder.layers[-1], Dense)  # the 30-d code is linear, as in the paper
+    assert isinstance(deep.decoder.layers[-1], Sigmoid)
+    x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    assert deep.encoder.forward(x).min() < -1.7582  # below SELU's floor: no SELU on the code
+
+
 def test_sparse_conv_code_can_reach_zero():
     """L1 only makes a code sparse if the code can be exactly 0: a ReLU code, not SELU's
     (a SELU code under L1 collapsed to its -1.758 floor and stopped learning)."""
@@ -172,7 +187,18 @@ def test_cli_trains_with_after_train_pictures(name, tmp_path, capsys):
 # 182 points tried, and the others stopped on a point with several kinks in one stencil, which
 # no finite-difference rule can tell from a wrong gradient. Their layers are checked one by
 # one and in small conv models instead (test_conv.py, test_regularizers.py).
-DENSE_ZOO = [n for n in EXPECTED if zoo.get_recipe(n).flat]
+# "deep" too: 1,750 SELU units per image put a kink within 2h of about one point in ten.
+# Its wiring is checked below at narrow widths (the same builder, the same layers).
+DENSE_ZOO = [n for n in EXPECTED if zoo.get_recipe(n).flat and n != "deep"]
+
+
+def test_deep_builder_gradchecks_at_narrow_widths():
+    backend.seed(5)
+    model = zoo.deep(sizes=(16, 8, 6, 3))
+    x = np.random.default_rng(5).uniform(0.05, 0.95, size=(2, 784))
+    result = check_model(model, x, get_loss(model.loss), training=True, max_elements=12,
+                         n_directions=2, max_kinks=3)
+    assert result < 1e-6
 
 
 @pytest.mark.parametrize("name", DENSE_ZOO)
