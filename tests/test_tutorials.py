@@ -21,7 +21,7 @@ SCRIPTS = sorted((ROOT / "tutorials").glob("[0-9][0-9]_*.py"))
 HAS_MNIST = bool(os.environ.get("SCRATCH_AE_DATA")) and (
     Path(os.environ.get("SCRATCH_AE_DATA", "")) / "mnist").is_dir()
 
-pytestmark = pytest.mark.skipif(
+needs_mnist = pytest.mark.skipif(
     not HAS_MNIST, reason="needs the MNIST IDX files: set SCRATCH_AE_DATA to a folder with mnist/")
 
 
@@ -66,6 +66,7 @@ def test_there_are_twelve_tutorials():
     assert [s.name[:2] for s in SCRIPTS] == [f"{i:02d}" for i in range(1, 13)]
 
 
+@needs_mnist
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
 def test_tutorial_quick(script, weights, tmp_path, capsys):
     out = tmp_path / script.stem
@@ -86,9 +87,23 @@ def test_tutorial_quick(script, weights, tmp_path, capsys):
     assert not bad, f"non-finite numbers in {script.stem}/metrics.json: {bad}"
 
 
+@needs_mnist
 def test_weights_are_reused_unless_retrain(tmp_path):
     script = ROOT / "tutorials" / "01_stacked.py"
     args = ["--quick", "--out", str(tmp_path / "out"), "--weights-dir", str(tmp_path / "w")]
     reused = [load(script).main(args + extra)["models"]["stacked"]["weights_reused"]
               for extra in ([], [], ["--retrain"])]
     assert reused == [False, True, False]
+
+
+def test_summary_marks_missing_and_quick_runs_pending(tmp_path, monkeypatch):
+    """The README's number blocks come from full runs only; anything else says "pending"."""
+    from tutorials import summary
+
+    monkeypatch.setattr(summary, "GALLERY", tmp_path)
+    (tmp_path / "01_stacked").mkdir()
+    (tmp_path / "01_stacked" / "metrics.json").write_text(json.dumps({"quick": True}))
+    text = summary.fill("<!-- numbers:01_stacked -->old<!-- /numbers -->\n"
+                        "<!-- numbers:claims --><!-- /numbers -->")
+    assert "Pending: `01_stacked`" in text and "old" not in text
+    assert "| pending | pending |" in text

@@ -78,23 +78,154 @@ def block(name: str) -> str:
 def knn_table() -> str:
     rows = ["| tutorial | codes | size | k-NN accuracy | PCA, same size | higher |",
             "|---|---|---|---|---|---|"]
-    for d in sorted(GALLERY.glob("[0-9][0-9]_*")):
-        m = load(d.name)
+    for d in sorted(HERE.glob("[0-9][0-9]_*.py")):
+        m = load(d.stem)
         if m is None:
-            rows.append(f"| {d.name} | pending | | | | |")
+            rows.append(f"| {d.stem} | pending | | | | |")
             continue
         for key, c in m.get("codes", {}).items():
             pca = c.get("pca_knn_accuracy")
             higher = "—" if pca is None else ("model" if c["knn_accuracy"] > pca else "PCA")
-            rows.append(f"| {d.name} | {key} | {c['code_size']} | {f(c['knn_accuracy'])} | "
+            rows.append(f"| {d.stem} | {key} | {c['code_size']} | {f(c['knn_accuracy'])} | "
                         f"{f(pca)} | {higher} |")
         h = m.get("hinton")
         if h:
             for key in ("deep_direct", "deep_pretrained"):
                 higher = "model" if h[key]["knn_accuracy"] > h["pca30_knn_accuracy"] else "PCA"
-                rows.append(f"| {d.name} | {key} | 30 | {f(h[key]['knn_accuracy'])} | "
+                rows.append(f"| {d.stem} | {key} | 30 | {f(h[key]['knn_accuracy'])} | "
                             f"{f(h['pca30_knn_accuracy'])} | {higher} |")
     return "\n".join(rows)
+
+
+def _codes(name, key):
+    m = load(name)
+    return None if m is None else m.get("codes", {}).get(key)
+
+
+def _pairs(c):
+    return ", ".join(f"{a}–{b}" for a, b, _ in c["confused_pairs"][:3])
+
+
+def _claim_rows():
+    """(claim, where, measured, verdict) for each checkable sentence of the seed."""
+    rows = []
+    st, conv = load("01_stacked"), load("03_conv")
+    if st and conv:
+        a, b = st["models"]["stacked"]["test_se_per_image"], conv["models"]["conv"][
+            "test_se_per_image"]
+        rows.append(("\"It reconstructs nicely, but we may add convolutions to improve the "
+                     "quality\"", "01, 03", f"test SE/image: stacked {a:.2f}, conv {b:.2f}",
+                     "holds" if b < a else "does not hold"))
+    else:
+        rows.append(("\"we may add convolutions to improve the quality\"", "01, 03", "pending",
+                     "pending"))
+    sp = load("02_sparse")
+    if sp:
+        z = sp["models"]["sparse_l1"]["code"]
+        rows.append(("Sparse AE: \"a lot of the activations of the middle layer will be "
+                     "zero\"", "02", f"L1: {100 * z['fraction_near_zero']:.0f}% of code "
+                     f"activations below {z['threshold']}, mean {z['mean_activation']:.3f}",
+                     "holds" if z["fraction_near_zero"] > 0.5 else "does not hold"))
+    else:
+        rows.append(("Sparse AE: most code activations are zero", "02", "pending", "pending"))
+    c, s0 = _codes("03_conv", "conv"), _codes("01_stacked", "stacked")
+    if c and s0:
+        rows.append(("Conv AE: \"The clusters appear to be extremely clear\"", "03 vs 01",
+                     f"silhouette {c['silhouette']:.3f} (stacked {s0['silhouette']:.3f}); k-NN "
+                     f"{c['knn_accuracy']:.3f} (stacked {s0['knn_accuracy']:.3f}, PCA-576 "
+                     f"{c.get('pca_knn_accuracy', float('nan')):.3f})",
+                     "clearer than the stacked AE's" if c["silhouette"] > s0["silhouette"]
+                     else "not clearer than the stacked AE's"))
+    else:
+        rows.append(("Conv AE: \"The clusters appear to be extremely clear\"", "03",
+                     "pending", "pending"))
+    if c:
+        top = {tuple(p[:2]) for p in c["confused_pairs"][:3]}
+        rows.append(("Conv AE: \"the 4s are fairly near to the 9s ... 9 and 7 appear "
+                     "close\"", "03", f"k-NN's most confused pairs: {_pairs(c)}",
+                     "holds" if (4, 9) in top and (7, 9) in top else
+                     "4–9 holds, 7–9 not in the top three" if (4, 9) in top else
+                     "does not hold"))
+    for name, key, claim in (
+            ("06_denoise_gauss", "denoise_gauss", "Gaussian denoising: \"Denoising enabled the "
+             "neural network to correctly encode just the most critical aspects\" (clusters)"),
+            ("07_denoise_dropout", "denoise_dropout", "Dropout denoising: \"Denoising "
+             "Autoencoders improved the differentiation between clusters\"")):
+        d = _codes(name, key)
+        if d and s0:
+            better = d["knn_accuracy"] > s0["knn_accuracy"] and d["silhouette"] > s0[
+                "silhouette"]
+            mixed = (d["knn_accuracy"] > s0["knn_accuracy"]) != (d["silhouette"] > s0[
+                "silhouette"])
+            rows.append((claim, f"{name[:2]} vs 01", f"k-NN {d['knn_accuracy']:.3f} vs "
+                         f"{s0['knn_accuracy']:.3f}; silhouette {d['silhouette']:.3f} vs "
+                         f"{s0['silhouette']:.3f}; confused: {_pairs(d)}",
+                         "holds" if better else "mixed" if mixed else "does not hold"))
+        else:
+            rows.append((claim, name[:2], "pending", "pending"))
+    g, v = load("08_generator"), load("09_vae")
+    if g:
+        gen, real = g["generated"]["diagonal"], g["scorer"]["real_test_images"]
+        rows.append(("A regular AE \"did not perform well as a generative model\"", "08",
+                     f"top-class probability {gen['mean_top_prob']:.3f} (real digits "
+                     f"{real['mean_top_prob']:.3f}), class entropy {gen['class_entropy']:.2f} "
+                     f"bits (real {real['class_entropy']:.2f})",
+                     "holds: clearly below real digits" if gen["mean_top_prob"] < real[
+                         "mean_top_prob"] - 0.05 else "does not hold: near real digits"))
+    else:
+        rows.append(("A regular AE does not generate well", "08", "pending", "pending"))
+    if v:
+        a, b = v["generated"]["vae"], v["generated"]["stacked_ae"]
+        rows.append(("\"images generated by the VAE look better than the ones generated "
+                     "through a regular autoencoder\"", "09", f"top-class probability VAE "
+                     f"{a['mean_top_prob']:.3f} vs AE {b['mean_top_prob']:.3f}; class entropy "
+                     f"{a['class_entropy']:.2f} vs {b['class_entropy']:.2f} bits",
+                     "holds" if a["mean_top_prob"] > b["mean_top_prob"] else "does not hold"))
+    else:
+        rows.append(("VAE samples look better than a regular AE's", "09", "pending", "pending"))
+    lp = load("10_linear_pca")
+    if lp:
+        r = lp["linear_vs_pca"]
+        rows.append(("Autoencoders are \"neural network equivalents\" of PCA", "10",
+                     f"linear AE SE {r['linear_se_per_image']:.3f} vs PCA-30 "
+                     f"{r['pca_se_per_image']:.3f} ({100 * r['relative_gap']:+.2f}%); median "
+                     f"principal angle {r['median_angle_deg']['decoder']:.2f}°, largest "
+                     f"{r['max_angle_deg']['decoder']:.2f}°; stacked (SELU) SE "
+                     f"{r['stacked_se_per_image']:.2f}",
+                     "holds for a linear AE (same subspace); a nonlinear one beats PCA"
+                     if r["within_1_percent"] else "not within 1% of PCA"))
+    else:
+        rows.append(("A linear AE is PCA", "10", "pending", "pending"))
+    an = load("11_anomaly")
+    if an:
+        d = an["anomaly"]["holdout"]
+        auc = an["anomaly"][f"stacked AE without {d}s"]["roc_auc"]
+        pca = an["anomaly"][f"PCA-30 without {d}s"]["roc_auc"]
+        rows.append(("\"Regular Autoencoders are good for performing Anomaly detection\"",
+                     "11", f"ROC AUC for unseen {d}s: AE {auc:.3f}, PCA-30 {pca:.3f}",
+                     ("holds" if auc >= 0.9 else "only partly" if auc > 0.7 else
+                      "does not hold") + (", but PCA does as well" if pca >= auc else "")))
+    else:
+        rows.append(("AEs are good anomaly detectors", "11", "pending", "pending"))
+    h = load("12_deep_hinton")
+    if h:
+        r = h["hinton"]
+        a, b = r["deep_direct"], r["deep_pretrained"]
+        rows.append(("\"quicker convergence algorithms [have] eliminated the necessity and "
+                     "value of pretraining\"", "12", f"test SE/image after {a['epochs']} "
+                     f"epochs of Adam: random init {a['se_per_image']:.2f}, pretrained "
+                     f"{b['se_per_image']:.2f} (paper 3.00; PCA-30 {r['pca30_se']:.2f}, "
+                     "paper 13.87)", "holds: pretraining did not help" if a["se_per_image"] <=
+                     b["se_per_image"] * 1.02 else "pretraining still helped here"))
+    else:
+        rows.append(("Pretraining is no longer needed", "12", "pending", "pending"))
+    return rows
+
+
+def claims_table() -> str:
+    out = ["| seed's claim | tutorial | measured (full MNIST) | verdict |", "|---|---|---|---|"]
+    out += [f"| {c} | {w} | {m} | {v} |" for c, w, m, v in _claim_rows()]
+    return "\n".join(out)
 
 
 BLOCK = re.compile(r"<!-- numbers:(?P<name>[\w-]+) -->.*?<!-- /numbers -->", re.S)
@@ -103,7 +234,7 @@ BLOCK = re.compile(r"<!-- numbers:(?P<name>[\w-]+) -->.*?<!-- /numbers -->", re.
 def fill(text: str) -> str:
     def repl(match):
         name = match["name"]
-        body = knn_table() if name == "knn" else block(name)
+        body = {"knn": knn_table, "claims": claims_table}.get(name, lambda: block(name))()
         return f"<!-- numbers:{name} -->\n{body}\n<!-- /numbers -->"
 
     return BLOCK.sub(repl, text)
