@@ -333,8 +333,13 @@ def plot_history(history, path, title=None, logy: bool = False) -> Path:
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("value")
+    return _finish_chart(fig, ax, path, "epoch", "value", title, logy)
+
+
+def _finish_chart(fig, ax, path, xlabel: str, ylabel: str, title, logy: bool) -> Path:
+    """Axis labels, optional log scale, a light grid, the legend and title; then save."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
@@ -364,15 +369,7 @@ def plot_histograms(values: dict, path, xlabel: str, title=None, bins: int = 50,
     ax = fig.add_subplot()
     for key, v in data.items():
         ax.hist(v, bins=edges, density=True, histtype="step", linewidth=1.5, label=key)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("density")
-    if logy:
-        ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    return _finish_chart(fig, ax, path, xlabel, "density", title, logy)
 
 
 def plot_lines(series: dict, path, xlabel: str, ylabel: str, title=None, logy: bool = False,
@@ -397,12 +394,4 @@ def plot_lines(series: dict, path, xlabel: str, ylabel: str, title=None, logy: b
         ax.plot(x, y, label=label, marker="o" if len(y) < 20 else None, markersize=3)
     if diagonal:
         ax.plot([0, 1], [0, 1], ":", color="grey", label="chance")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if logy:
-        ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    return _finish_chart(fig, ax, path, xlabel, ylabel, title, logy)

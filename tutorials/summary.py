@@ -16,6 +16,8 @@ import re
 import sys
 from pathlib import Path
 
+from scratch_ae.models import zoo
+
 HERE = Path(__file__).resolve().parent
 GALLERY = HERE / "gallery"
 
@@ -43,7 +45,8 @@ def block(name: str) -> str:
     for fig in m["figures"]:
         lines.append(f"![{fig}](gallery/{name}/{fig})")
     lines.append("")
-    lines.append(f"`{m['command']}` — {m.get('wall_seconds', m['seconds']) / 60:.1f} min wall "
+    command = re.sub(r"--out \S*?/?tutorials/gallery/", "--out tutorials/gallery/", m["command"])
+    lines.append(f"`{command}` — {m.get('wall_seconds', m['seconds']) / 60:.1f} min wall "
                  f"({m['backend']} backend, shared 2-core machine)")
     lines.append("")
     lines.append("| model | val loss | recon | penalty | test SE/image | MSE/pixel | epochs | "
@@ -222,6 +225,28 @@ def _claim_rows():
     return rows
 
 
+def status_table() -> str:
+    """Which tutorials have a full-MNIST run in the gallery, how long it took, which epochs."""
+    out = ["| tutorial | gallery | wall time | epochs trained (recipe) |", "|---|---|---|---|"]
+    for script in sorted(HERE.glob("[0-9][0-9]_*.py")):
+        m = load(script.stem)
+        if m is None:
+            out.append(f"| {script.stem} | pending | | |")
+            continue
+        epochs = ", ".join(
+            f"{key} {v['epochs_trained']} ({zoo.get_recipe(_recipe_of(key)).epochs})"
+            for key, v in m.get("models", {}).items())
+        reused = [k for k, v in m.get("models", {}).items() if v.get("weights_reused")]
+        out.append(f"| {script.stem} | full MNIST | "
+                   f"{m.get('wall_seconds', m['seconds']) / 60:.1f} min | {epochs or '—'}"
+                   + (f" (reused: {', '.join(reused)})" if reused else "") + " |")
+    return "\n".join(out)
+
+
+def _recipe_of(key: str) -> str:
+    return "deep" if key.startswith("deep") else key
+
+
 def claims_table() -> str:
     out = ["| seed's claim | tutorial | measured (full MNIST) | verdict |", "|---|---|---|---|"]
     out += [f"| {c} | {w} | {m} | {v} |" for c, w, m, v in _claim_rows()]
@@ -234,7 +259,8 @@ BLOCK = re.compile(r"<!-- numbers:(?P<name>[\w-]+) -->.*?<!-- /numbers -->", re.
 def fill(text: str) -> str:
     def repl(match):
         name = match["name"]
-        body = {"knn": knn_table, "claims": claims_table}.get(name, lambda: block(name))()
+        body = {"knn": knn_table, "claims": claims_table,
+                "status": status_table}.get(name, lambda: block(name))()
         return f"<!-- numbers:{name} -->\n{body}\n<!-- /numbers -->"
 
     return BLOCK.sub(repl, text)
