@@ -226,3 +226,10 @@ def test_a_hand_built_model_loads_back(tmp_path):
 def test_check_data_is_the_documented_entry_check():
     with pytest.raises(TypeError, match="must be an array"):
         train.check_data([1, 2, 3])
+
+
+def test_leaky_relu_keeps_infinities_instead_of_making_nan():
+    from scratch_ae.layers import LeakyReLU
+
+    y = LeakyReLU(0.5).forward(np.array([[np.inf, -np.inf, 2.0, -2.0]], np.float32))
+    np.testing.assert_array_equal(y, [[np.inf, -np.inf, 2.0, -1.0]])

@@ -575,6 +575,25 @@ def test_a_model_file_moves_between_cpu_and_gpu(name, tmp_path):
     np.testing.assert_array_equal(getattr(back, fwd)(x), expected)
 
 
+def test_checkpoint_and_resume_on_the_gpu(tmp_path):
+    """Optimizer state comes back onto the device; the resumed run goes on from epoch 1."""
+    from scratch_ae import checkpoint  # noqa: PLC0415
+    from scratch_ae.train import fit  # noqa: PLC0415
+
+    x = _mnist_like("stacked", 64)
+    backend.seed(0)
+    model = zoo.build("stacked").to("cupy")
+    fit(model, x, epochs=1, batch_size=16, optimizer=Adam(1e-3), verbose=False,
+        checkpoint_dir=tmp_path)
+    again, opt = zoo.build("stacked").to("cupy"), Adam(1e-3)
+    h = fit(again, x, epochs=2, batch_size=16, optimizer=opt, verbose=False,
+            checkpoint_dir=tmp_path, resume=True)
+    assert len(h["loss"]) == 2 and checkpoint.run_info(tmp_path)["epoch"] == 2
+    assert opt.iterations == 8
+    assert all(isinstance(a, cp.ndarray) for st in opt.state.values() for a in st.values())
+    _assert_on_gpu(again)
+
+
 # --------------------------------------------------------------------------------------------
 # package-level promises
 

@@ -46,7 +46,8 @@ class LeakyReLU(Activation):
     def forward(self, x, training=False):
         self.check_input(x)
         self.mask = x > 0
-        return x * self.mask + self.slope * x * ~self.mask
+        # where, not x * mask: an infinite x times a 0 of the mask would be NaN
+        return get_array_module(x).where(self.mask, x, self.slope * x)
 
     def backward(self, dy):
         return dy * (self.mask + self.slope * ~self.mask).astype(dy.dtype, copy=False)
