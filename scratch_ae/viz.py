@@ -105,7 +105,7 @@ def plot_reconstructions(originals, reconstructions, path, n: int = 10, title=No
     originals, reconstructions: (N, 1, 28, 28) or (N, 784), same N. ``noisy``, for a denoising
     autoencoder, is the corrupted input the model actually saw, drawn as a middle row. All rows
     share one grey scale, so a faint or washed-out reconstruction looks faint, not
-    auto-contrasted (noisy pixels outside [0, 1] widen the scale).
+    auto-contrasted; it is the originals' scale, and values outside it (noise) are clipped.
     """
     rows = [("original", _as_images(originals, "originals"))]
     if noisy is not None:
@@ -119,7 +119,7 @@ def plot_reconstructions(originals, reconstructions, path, n: int = 10, title=No
     if n < 1:
         raise ValueError("need at least one image to plot")
     stack = np.concatenate([images[:n] for _, images in rows])
-    vmin, vmax = _grey_range(stack)
+    vmin, vmax = _grey_range(rows[0][1][:n])  # the originals' scale; others clip to it
     mosaic = _tile(stack, ncols=n, fill=vmax)
     fig = _new_figure((max(2.0, 0.8 * n), 1.0 * len(rows)))
     ax = fig.add_subplot()

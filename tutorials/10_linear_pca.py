@@ -18,6 +18,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python tutorials/10_linear_pca.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
+
 from scratch_ae import backend, metrics, viz  # noqa: E402
 from tutorials import common  # noqa: E402
 
@@ -58,10 +60,11 @@ def main(argv=None):
         ylabel="angle (degrees)", title=f"linear AE vs PCA: angles between the {k}-d subspaces"))
     x = ds.x_test[:8]
     run.figure(viz.plot_sample_grids(
-        {"test digits": x, f"PCA-{k}\nSE {pca_se:.2f}": pca.inverse_transform(
-            pca_codes[:8]).astype("float32"),
-         f"linear AE\nSE {lin_se:.2f}": lin.model.reconstruct(x),
-         f"stacked AE (SELU)\nSE {stacked_se:.2f}": stacked.model.reconstruct(x)},
+        # PCA's and the linear AE's outputs leave [0, 1]: clipped for the picture only.
+        {"test digits": x, f"PCA-{k}\nSE {pca_se:.2f}": np.clip(
+            pca.inverse_transform(pca_codes[:8]), 0, 1),
+         f"linear AE\nSE {lin_se:.2f}": np.clip(lin.model.reconstruct(x), 0, 1),
+         f"stacked (SELU)\nSE {stacked_se:.2f}": stacked.model.reconstruct(x)},
         run.out / "pca_linear_stacked.png", ncols=2,
         title=f"reconstructions from {k} numbers (SE: test squared error per image)"))
     run.code_map("linear", lin.model.encode(ds.x_test), ds.y_test, pca_codes=pca_codes,

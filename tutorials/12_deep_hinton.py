@@ -18,6 +18,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python tutorials/12_deep_hinton.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
+
 from scratch_ae import io, metrics, viz  # noqa: E402
 from scratch_ae.models import zoo  # noqa: E402
 from scratch_ae.models.greedy import train_greedy  # noqa: E402
@@ -82,10 +84,11 @@ def main(argv=None):
     x = ds.x_test[:8]
     run.figure(viz.plot_sample_grids(
         {"test digits": x,
-         f"PCA-30\nSE {pca_se:.2f}": pca.inverse_transform(pca_codes[:8]).astype("float32"),
-         f"deep AE, random init\nSE {result['deep_direct']['se_per_image']:.2f}":
+         # PCA's reconstructions leave [0, 1]; clipped for the picture only (SE is unclipped).
+         f"PCA-30\nSE {pca_se:.2f}": np.clip(pca.inverse_transform(pca_codes[:8]), 0, 1),
+         f"random init\nSE {result['deep_direct']['se_per_image']:.2f}":
              direct.model.reconstruct(x),
-         f"deep AE, pretrained\nSE {result['deep_pretrained']['se_per_image']:.2f}":
+         f"pretrained\nSE {result['deep_pretrained']['se_per_image']:.2f}":
              pre.model.reconstruct(x)},
         run.out / "deep_vs_pca.png", ncols=2,
         title="reconstructions from 30 numbers (SE: test squared error per image; paper 3.00)"))
