@@ -208,11 +208,14 @@ def cmd_train(args) -> int:
         raise UsageError(f"{ckdir} holds an unfinished run of {recipe.name} ({done} epoch(s) "
                          f"done): continue it with `scratch-ae train {recipe.name} --resume "
                          f"{ckdir}`, or delete that folder to start over")
+    existed = out.exists()
     stage = _staging_folder(out, recipe.name)
     try:
         return _train(args, recipe, out, stage, ckdir, data_mod)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        if not existed and not any(out.iterdir()):  # a run that wrote nothing leaves no trace
+            out.rmdir()
 
 
 def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
