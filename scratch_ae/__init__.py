@@ -30,10 +30,11 @@ from .layers import (  # noqa: E402
 from .losses import BCE, MSE, BCEWithLogits  # noqa: E402
 from .models import Autoencoder, Sequential  # noqa: E402
 from .optim import SGD, Adam, Nadam, RMSprop  # noqa: E402
+from .threads import set_threads  # noqa: E402
 
 __all__ = [
     "BCE", "ELU", "MSE", "SELU", "SGD", "Adam", "Autoencoder", "BCEWithLogits", "Dense",
     "DenseTranspose", "Dropout", "Flatten", "GaussianNoise", "LeakyReLU", "Nadam", "RMSprop",
     "ReLU", "Reshape", "Sequential", "Sigmoid", "Softplus", "Tanh", "available_backends",
-    "backend", "data", "get_backend", "io", "set_backend", "use_backend",
+    "backend", "data", "get_backend", "io", "set_backend", "set_threads", "use_backend",
 ]

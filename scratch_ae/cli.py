@@ -67,7 +67,14 @@ def cmd_info(args) -> int:
     print("\nversions:")
     for k, v in _versions().items():
         print(f"  {k:<12} {v}")
-    print("\nthreads:")
+    from . import threads
+
+    policy = threads.ensure(backend.get_backend())
+    print(f"\nthread policy: {policy}")
+    print("  (never BLAS and Numba parallel at once, no more threads than free cores; override "
+          "with OPENBLAS_NUM_THREADS / NUMBA_NUM_THREADS / OMP_NUM_THREADS or "
+          "scratch_ae.set_threads())")
+    print("threads in force:")
     for k, v in _threads().items():
         print(f"  {k:<28} {v}")
     print(f"\nselected backend: {backend.get_backend()}  (set with --backend or "

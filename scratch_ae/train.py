@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import backend
+from . import backend, threads
 from .losses import BCE, BCEWithLogits, get_loss
 from .optim import SGD, get_optimizer
 
@@ -276,6 +276,9 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
     loss_fn, xp, dtype = _prepare(model, X, Y, loss)
     X_val, Y_val = _split_validation(validation_data, model, loss_fn)
     optimizer = get_optimizer(optimizer) if optimizer is not None else SGD(lr=0.01)
+    if xp is np:
+        # BLAS and Numba thread counts that cannot oversubscribe the free cores (threads.py).
+        threads.ensure(backend.get_backend())
     rs = np.random.default_rng(seed)
     start, history, callbacks = _start(model, optimizer, rs, callbacks, checkpoint_dir, resume,
                                        checkpoint_meta)

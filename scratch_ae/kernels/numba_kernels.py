@@ -32,7 +32,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402 - after the environment variable on purpose
 from numba import njit, prange  # noqa: E402
 
-from ..geometry import output_hw, output_size  # noqa: F401 - re-exported: same API
+from .. import threads  # noqa: E402
+from ..geometry import output_hw, output_size  # noqa: F401, E402 - re-exported: same API
+
+# Numba's pool and BLAS's must not both run parallel (see scratch_ae/threads.py): choosing
+# here covers code that calls these kernels without going through fit.
+threads.ensure("numba")
 
 # --------------------------------------------------------------------------------------------
 # the compiled loops

@@ -1,0 +1,223 @@
+"""How many threads BLAS and Numba may use, chosen so that they never fight over the cores.
+
+Two thread pools live in one training process: the BLAS library under NumPy's ``@`` (OpenBLAS
+or MKL) and Numba's parallel kernels. Both keep their idle workers spinning for a while after
+each call, waiting for more work. When the two pools together ask for more threads than there
+are free cores -- both parallel at once, or one pool on a machine where another program keeps a
+core busy -- a spinning worker holds the core that the thread doing the real work needs next,
+and every short call waits for the scheduler. On two cores we measured small training steps
+running 6x to 10x slower that way. So the rule is:
+
+* never both pools parallel at once: the backend's heavy side gets the threads, the other one 1
+  (numpy backend: BLAS does all the arithmetic; numba backend: see ``PARALLEL_SIDE``);
+* only as many threads as there are *free* cores, measured over a fifth of a second when the
+  policy is chosen (the CPU time other programs used, from ``/proc/stat``);
+* the usual environment variables win over the automatic choice: ``OPENBLAS_NUM_THREADS``,
+  ``MKL_NUM_THREADS`` or ``OMP_NUM_THREADS`` for BLAS, ``NUMBA_NUM_THREADS`` (or
+  ``OMP_NUM_THREADS``) for Numba; and :func:`set_threads` wins over everything.
+
+``fit`` calls :func:`ensure` before its first step (and importing the Numba kernels does too),
+so a user never has to know any of this; ``scratch-ae info`` prints what was chosen and why.
+BLAS threads are set at run time with threadpoolctl, Numba's with ``numba.set_num_threads``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+# Which pool gets the threads when the numba backend runs: the GEMMs (BLAS) or the im2col,
+# col2im, pooling and activation loops (Numba). Measured on 2 cores; see benchmarks/README.
+PARALLEL_SIDE = {"numpy": "blas", "numba": "blas", "cupy": "blas"}
+BLAS_ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+NUMBA_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS")
+# An automatic choice is reused for this long before the free cores are measured again.
+REMEASURE_S = 60.0
+SAMPLE_S = 0.2
+
+
+@dataclass(frozen=True)
+class ThreadPolicy:
+    """The thread counts in force and why they were chosen."""
+
+    blas: int
+    numba: int
+    reason: str
+    backend: str = "numpy"
+    source: str = "auto"  # "auto", "env" or "set_threads"
+
+    def __str__(self):
+        return f"BLAS {self.blas}, Numba {self.numba} ({self.reason})"
+
+
+_state = {"policy": None, "chosen_at": 0.0, "explicit": False}
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity mask, which containers and taskset narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _cpu_jiffies():
+    """``(busy, niced)`` CPU ticks of the whole machine so far, or None without /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return user + system + irq + softirq + steal, nice
+
+
+def busy_cores(seconds: float = SAMPLE_S) -> float | None:
+    """How many cores other programs kept busy over ``seconds`` (None when unknown).
+
+    Our own CPU time in that window is subtracted. Programs running under ``nice`` are left
+    out when we are not niced ourselves: the scheduler gives way to us at once there, so they
+    do not cost a parallel loop its cores.
+    """
+    before, own0, t0 = _cpu_jiffies(), os.times(), time.perf_counter()
+    if before is None:
+        return None
+    time.sleep(seconds)
+    after, own1, t1 = _cpu_jiffies(), os.times(), time.perf_counter()
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    busy = (after[0] - before[0]) / tick
+    if os.nice(0) > 0:
+        busy += (after[1] - before[1]) / tick
+    own = (own1.user - own0.user) + (own1.system - own0.system)
+    return max(0.0, busy - own) / max(t1 - t0, 1e-3)
+
+
+def _env_int(names):
+    """``(value, name)`` of the first of ``names`` set to a positive integer, else (None, None)."""
+    for name in names:
+        raw = os.environ.get(name, "").strip()
+        if raw:
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ValueError(f"${name} must be a positive integer, got {raw!r}") from None
+            if value < 1:
+                raise ValueError(f"${name} must be a positive integer, got {raw!r}")
+            return value, name
+    return None, None
+
+
+def choose(backend_name: str = "numpy", n: int | None = None) -> ThreadPolicy:
+    """The policy for ``backend_name`` (without applying it).
+
+    ``n`` is the number of threads for the backend's parallel side; None measures the free
+    cores. Environment variables, when set, override the matching pool.
+    """
+    cores = usable_cores()
+    blas_env, blas_name = _env_int(BLAS_ENV)
+    numba_env, numba_name = _env_int(NUMBA_ENV)
+    parts = []
+    if n is None and (blas_env is None or numba_env is None):
+        busy = busy_cores()
+        if busy is None or cores == 1:
+            n, why = cores, f"{cores} usable core(s)"
+        else:
+            # Round generously towards fewer threads: a thread short costs at most its share,
+            # a thread too many can cost several times the whole step.
+            n = max(1, min(cores, int(cores - busy + 0.25)))
+            why = f"{cores} usable cores, {busy:.1f} kept busy by other programs"
+        parts.append(why)
+    elif n is not None:
+        n = max(1, int(n))
+        parts.append(f"{n} asked for")
+    side = PARALLEL_SIDE.get(backend_name, "blas")
+    blas = numba = 1
+    if n is not None:
+        blas, numba = (n, 1) if side == "blas" else (1, n)
+    if blas_env is not None:
+        blas = blas_env
+        parts.append(f"BLAS from ${blas_name}")
+        if numba_env is None and blas_env > 1:
+            numba = 1
+    if numba_env is not None:
+        numba = numba_env
+        parts.append(f"Numba from ${numba_name}")
+        if blas_env is None and numba_env > 1:
+            blas = 1
+    if blas_env is None and numba_env is None:
+        parts.append(f"{side} parallel for the {backend_name} backend, the other pool 1")
+    elif blas > 1 and numba > 1:
+        parts.append("both parallel: set by the environment, may oversubscribe the cores")
+    source = "env" if (blas_env or numba_env) else "auto"
+    return ThreadPolicy(blas, numba, "; ".join(parts), backend_name, source)
+
+
+def apply(policy: ThreadPolicy) -> ThreadPolicy:
+    """Put ``policy`` in force for this process; returns it."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=policy.blas, user_api="blas")
+    except ImportError:  # a dependency, but the library still runs without it
+        pass
+    try:
+        import numba
+
+        # Numba cannot go above the pool size it started with (NUMBA_NUM_THREADS).
+        numba.set_num_threads(max(1, min(policy.numba, numba.config.NUMBA_NUM_THREADS)))
+    except ImportError:
+        pass
+    _state["policy"] = policy
+    _state["chosen_at"] = time.monotonic()
+    return policy
+
+
+def ensure(backend_name: str = "numpy") -> ThreadPolicy:
+    """Choose and apply a policy unless one for this backend is in force (``fit`` calls this).
+
+    A choice made by :func:`set_threads` is kept; an automatic one is re-measured when the
+    backend changes or after ``REMEASURE_S`` seconds.
+    """
+    policy = _state["policy"]
+    if policy is not None and (
+        _state["explicit"]
+        or (policy.backend == backend_name
+            and time.monotonic() - _state["chosen_at"] < REMEASURE_S)
+    ):
+        return policy
+    return apply(choose(backend_name))
+
+
+def set_threads(n: int | None = None, *, blas: int | None = None, numba: int | None = None,
+                backend_name: str | None = None) -> ThreadPolicy:
+    """Set the thread counts yourself; they hold until the next call (``fit`` keeps them).
+
+    * ``set_threads(1)``: everything single-threaded (best on a busy machine);
+    * ``set_threads(2)``: 2 threads for the backend's parallel side, 1 for the other pool;
+    * ``set_threads(blas=2, numba=1)``: each pool by hand (both above 1 is allowed, not wise);
+    * ``set_threads()``: back to the automatic choice, made again now.
+    """
+    from . import backend as _backend
+
+    name = backend_name or _backend.get_backend()
+    if n is None and blas is None and numba is None:
+        _state["explicit"] = False
+        return apply(choose(name))
+    for label, v in (("n", n), ("blas", blas), ("numba", numba)):
+        if v is not None and (not isinstance(v, int) or v < 1):
+            raise ValueError(f"set_threads: {label} must be a positive integer, got {v!r}")
+    side = PARALLEL_SIDE.get(name, "blas")
+    if n is not None:
+        b, m = (n, 1) if side == "blas" else (1, n)
+    else:
+        b, m = 1, 1
+    b = blas if blas is not None else b
+    m = numba if numba is not None else m
+    _state["explicit"] = True
+    return apply(ThreadPolicy(b, m, "set by set_threads()", name, "set_threads"))
+
+
+def current() -> ThreadPolicy | None:
+    """The policy in force, or None before the first :func:`ensure` or :func:`set_threads`."""
+    return _state["policy"]

@@ -1,0 +1,132 @@
+"""The thread policy: never BLAS and Numba parallel at once, no more threads than free cores,
+environment variables and set_threads() win, and fit applies it."""
+
+import numba
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from scratch_ae import Dense, Sequential, set_threads, threads
+from scratch_ae.cli import main as cli_main
+
+ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+@pytest.fixture(autouse=True)
+def _restore_policy(monkeypatch):
+    """Each test starts with no thread variables set and leaves the policy as it found it."""
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    saved = dict(threads._state)
+    yield
+    threads._state.update(saved)
+    if saved["policy"] is not None:
+        threads.apply(saved["policy"])
+        threads._state.update(saved)
+
+
+def _machine(monkeypatch, cores, busy):
+    monkeypatch.setattr(threads, "usable_cores", lambda: cores)
+    monkeypatch.setattr(threads, "busy_cores", lambda seconds=0: busy)
+
+
+def _blas_threads():
+    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "numba"])
+@pytest.mark.parametrize("cores", [1, 2, 4, 16])
+def test_auto_never_makes_both_pools_parallel(monkeypatch, backend_name, cores):
+    _machine(monkeypatch, cores, busy=0.0)
+    p = threads.choose(backend_name)
+    assert min(p.blas, p.numba) == 1
+    assert max(p.blas, p.numba) == cores  # a quiet machine: every core to the parallel side
+    side = threads.PARALLEL_SIDE[backend_name]
+    assert (p.blas if side == "blas" else p.numba) == cores
+    assert p.source == "auto" and f"{cores} usable core" in p.reason
+
+
+@pytest.mark.parametrize(("cores", "busy", "want"), [
+    (2, 1.0, 1),   # another program keeps one core busy: one thread, not two fighting it
+    (2, 0.9, 1),
+    (2, 0.3, 1),   # in doubt, fewer threads
+    (2, 0.1, 2),
+    (4, 2.0, 2),
+    (2, 3.5, 1),   # never fewer than one
+])
+def test_busy_cores_are_left_alone(monkeypatch, cores, busy, want):
+    _machine(monkeypatch, cores, busy)
+    p = threads.choose("numpy")
+    assert (p.blas, p.numba) == (want, 1)
+    assert f"{busy:.1f} kept busy" in p.reason
+
+
+def test_environment_variables_win(monkeypatch):
+    _machine(monkeypatch, 2, busy=0.0)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    p = threads.choose("numpy")
+    assert p.blas == 1 and "$OPENBLAS_NUM_THREADS" in p.reason and p.source == "env"
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
+    p = threads.choose("numba")
+    assert (p.blas, p.numba) == (1, 2)  # Numba parallel by request, so BLAS steps back
+
+    monkeypatch.delenv("NUMBA_NUM_THREADS")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the catch-all: both pools
+    assert (threads.choose("numba").blas, threads.choose("numba").numba) == (1, 1)
+
+
+def test_a_bad_environment_variable_is_named(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "two")
+    with pytest.raises(ValueError, match=r"\$OPENBLAS_NUM_THREADS must be a positive integer"):
+        threads.choose("numpy")
+
+
+def test_set_threads_applies_and_fit_keeps_it(monkeypatch, rng):
+    set_threads(1)
+    assert _blas_threads() and set(_blas_threads()) == {1}
+    assert numba.get_num_threads() == 1
+    assert threads.current().source == "set_threads"
+    # fit would choose 2 threads on this (pretended) quiet machine, but an explicit choice holds.
+    _machine(monkeypatch, 2, busy=0.0)
+    model = Sequential([Dense(4, 4)], loss="mse")
+    model.fit(rng.random((8, 4), dtype=np.float32), epochs=1, batch_size=4, verbose=False)
+    assert set(_blas_threads()) == {1} and threads.current().source == "set_threads"
+
+    p = set_threads(blas=2, numba=1)
+    assert (p.blas, p.numba) == (2, 1) and set(_blas_threads()) == {2}
+    with pytest.raises(ValueError, match="positive integer"):
+        set_threads(0)
+
+
+def test_fit_chooses_a_policy_when_none_was_set(monkeypatch, rng):
+    threads._state.update(policy=None, explicit=False)
+    _machine(monkeypatch, 2, busy=1.0)
+    model = Sequential([Dense(4, 4)], loss="mse")
+    model.fit(rng.random((8, 4), dtype=np.float32), epochs=1, batch_size=4, verbose=False)
+    p = threads.current()
+    assert (p.blas, p.numba, p.source) == (1, 1, "auto")
+    assert set(_blas_threads()) == {1}
+
+
+def test_busy_cores_leaves_out_our_own_work(monkeypatch):
+    # /proc/stat says the machine did 0.2 s of work in the window, all of it ours.
+    ticks = iter([(1000, 0), (1020, 0)])
+    monkeypatch.setattr(threads, "_cpu_jiffies", lambda: next(ticks))
+    times = iter([(1.0, 0.0), (1.2, 0.0)])
+
+    class T:
+        def __init__(self, u, s):
+            self.user, self.system = u, s
+
+    monkeypatch.setattr(threads.os, "times", lambda: T(*next(times)))
+    monkeypatch.setattr(threads.os, "sysconf", lambda name: 100)
+    assert threads.busy_cores(0.01) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_info_says_what_was_chosen_and_why(capsys):
+    assert cli_main(["info", "--no-warmup"]) == 0
+    out = capsys.readouterr().out
+    line = next(s for s in out.splitlines() if s.startswith("thread policy:"))
+    assert "BLAS" in line and "Numba" in line and "(" in line
