@@ -198,9 +198,10 @@ def set_threads(n: int | None = None, *, blas: int | None = None, numba: int | N
     * ``set_threads(blas=2, numba=1)``: each pool by hand (both above 1 is allowed, not wise);
     * ``set_threads()``: back to the automatic choice, made again now.
     """
-    from . import backend as _backend
-
-    name = backend_name or _backend.get_backend()
+    # The backend's name is passed in (the CLI and fit know it): threads.py does not import
+    # backend.py, which imports the Numba kernels, which import this module.
+    policy = _state["policy"]
+    name = backend_name or (policy.backend if policy is not None else "numpy")
     if n is None and blas is None and numba is None:
         _state["explicit"] = False
         return apply(choose(name))
