@@ -19,7 +19,7 @@ A loss is two functions, like a layer::
 
 from __future__ import annotations
 
-from .backend import check_same_device, get_array_module
+from .backend import check_same_device, get_array_module, kernels
 from .layers.activations import sigmoid
 
 # Keras' backend epsilon: BCE on probabilities clips them to [EPS, 1 - EPS] before the log.
@@ -88,15 +88,13 @@ class BCE(Loss):
         self._check(y_pred, y_true)
         xp = get_array_module(y_pred)
         y = y_true.astype(y_pred.dtype, copy=False)
-        self.p = xp.clip(y_pred, EPS, 1 - EPS)
-        self.inside = (y_pred >= EPS) & (y_pred <= 1 - EPS)
-        self.y = y
-        terms = y * xp.log(self.p) + (1 - y) * xp.log(1 - self.p)
-        return -terms.sum() / self.denom
+        # The loss and its gradient in one go (kernels.numpy_kernels.bce_forward is the
+        # reference; the Numba kernel does both in a single pass over the batch).
+        value, self.grad = kernels(xp).bce_forward(y_pred, y, EPS, self.denom)
+        return value
 
     def backward(self):
-        p = self.p
-        return (p - self.y) / (p * (1 - p)) * self.inside / p.dtype.type(self.denom)
+        return self.grad
 
 
 class BCEWithLogits(Loss):

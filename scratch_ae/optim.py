@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from .backend import get_array_module
+from .backend import get_array_module, kernels
 
 
 class Optimizer:
@@ -63,8 +63,8 @@ class SGD(Optimizer):
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
     def update(self, key, p, g):
-        if self.momentum == 0.0:
-            p -= self.lr * g
+        if self.momentum == 0.0:  # p -= lr * g, in one pass where the backend can
+            kernels(get_array_module(p)).sgd_update(p, g, self.lr)
             return
         (v,) = self.slots(key, p, "v")
         v *= self.momentum
@@ -86,11 +86,10 @@ class RMSprop(Optimizer):
         self.rho, self.eps = float(rho), float(eps)
 
     def update(self, key, p, g):
-        xp = get_array_module(p)
         (a,) = self.slots(key, p, "a")
-        a *= self.rho
-        a += (1 - self.rho) * g * g
-        p -= self.lr * g / (xp.sqrt(a) + self.eps)
+        # The formula above, in place (kernels.numpy_kernels.rmsprop_update is the reference;
+        # the Numba kernel makes one pass over p, g and a instead of six).
+        kernels(get_array_module(p)).rmsprop_update(p, g, a, self.lr, self.rho, self.eps)
 
 
 class Adam(Optimizer):

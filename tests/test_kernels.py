@@ -208,3 +208,113 @@ def test_numba_kernels_equal_numpy_kernels(g):
 def test_window_larger_than_input_is_a_clear_error(K):
     with pytest.raises(ValueError, match="does not fit"):
         K.im2col(np.zeros((1, 1, 2, 2)), (3, 3), (1, 1), (0, 0, 0, 0))
+
+
+# --------------------------------------------------------------------------------------------
+# the elementwise kernels: numba against the NumPy reference, on values that test the edges
+# (0 and -0, the switch of the SELU polynomial at -1/4, far tails, BCE's clip range)
+
+EDGES = [0.0, -0.0, -1e-30, -1e-6, -0.2499999, -0.25, -0.2500001, -1.0, -20.0, -100.0, 1e-6,
+         3.0, 50.0, -80.0, 80.0]
+# float32 results agree to a few units in the last place (4 ulp = 4.8e-7 relative): the Numba
+# kernels use NumPy's exp and a polynomial for expm1, and round in another order; float64 ones
+# use libm's expm1 and agree to rounding.
+ELEM_TOL = {np.float32: {"rtol": 6e-7, "atol": 1e-37}, np.float64: {"rtol": 1e-14, "atol": 1e-300}}
+
+
+def _elem_inputs(dtype, shape=(3, 4, 7, 5), seed=0):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    x.flat[: len(EDGES)] = EDGES
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 4, 7, 5), (32, 100), (1,), (5, 784)])
+def test_numba_selu_and_sigmoid_match_the_reference(dtype, shape):
+    x = _elem_inputs(dtype, shape)
+    tol = ELEM_TOL[dtype]
+    y_ref, d_ref = numpy_kernels.selu_forward(x)
+    y, d = numba_kernels.selu_forward(x)
+    assert y.dtype == d.dtype == dtype and y.shape == d.shape == x.shape
+    np.testing.assert_allclose(y, y_ref, **tol)
+    # dy/dx = y + scale*alpha cancels for very negative x (in the reference too): its error is
+    # absolute, a couple of units in the last place of scale*alpha = 1.76.
+    np.testing.assert_allclose(d, d_ref, rtol=tol["rtol"], atol=2 * np.finfo(dtype).eps * 1.76)
+    s_ref = numpy_kernels.sigmoid_forward(x)
+    s = numba_kernels.sigmoid_forward(x)
+    assert s.dtype == dtype
+    np.testing.assert_allclose(s, s_ref, **tol)
+    dy = np.random.default_rng(1).standard_normal(x.shape).astype(dtype)
+    np.testing.assert_allclose(numba_kernels.sigmoid_backward(dy, s_ref),
+                               numpy_kernels.sigmoid_backward(dy, s_ref), **tol)
+
+
+def test_numba_selu_is_exact_to_a_few_ulp_near_zero():
+    # Where exp(x) - 1 would cancel, the polynomial must keep full relative precision.
+    x = -np.logspace(-30, np.log10(0.3), 2000).astype(np.float32)
+    want = 1.0507009873554805 * 1.6732632423543772 * np.expm1(x.astype(np.float64))
+    y, _ = numba_kernels.selu_forward(x)
+    np.testing.assert_allclose(y, want, rtol=4.8e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numba_bce_matches_the_reference(dtype):
+    rng = np.random.default_rng(2)
+    p = rng.random((16, 784)).astype(dtype)
+    p.flat[:6] = [0.0, 1.0, 1e-9, 1 - 1e-9, 1e-7, 0.5]  # outside, at and inside the clip range
+    t = rng.random(p.shape).astype(dtype)
+    t.flat[6:9] = [0.0, 1.0, 0.5]
+    loss_ref, g_ref = numpy_kernels.bce_forward(p, t, 1e-7, p.size)
+    loss, g = numba_kernels.bce_forward(p, t, 1e-7, p.size)
+    assert g.dtype == dtype and g.shape == p.shape
+    np.testing.assert_allclose(g, g_ref, **ELEM_TOL[dtype])
+    assert g[0, 0] == g[0, 1] == g[0, 2] == g[0, 3] == 0  # the clip is flat outside
+    # The NumPy reference sums float32 terms pairwise; the kernel sums in float64.
+    np.testing.assert_allclose(loss, loss_ref, rtol=1e-6 if dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numba_layout_kernels_match_the_reference(dtype):
+    rng = np.random.default_rng(3)
+    n, c, oh, ow = 5, 6, 7, 3
+    y2 = rng.standard_normal((c, n * oh * ow)).astype(dtype)
+    b = rng.standard_normal(c).astype(dtype)
+    np.testing.assert_array_equal(numba_kernels.conv_output(y2, b, n, oh, ow),
+                                  numpy_kernels.conv_output(y2, b, n, oh, ow))
+    np.testing.assert_array_equal(numba_kernels.channels_first(y2, n),
+                                  numpy_kernels.channels_first(y2, n))
+    dy = rng.standard_normal((n, c, oh, ow)).astype(dtype)
+    dy_before = dy.copy()
+    for fn in ("channel_major", "channel_sums", "conv_grad_output"):
+        got, want = getattr(numba_kernels, fn)(dy), getattr(numpy_kernels, fn)(dy)
+        for g, w in zip(got if isinstance(got, tuple) else [got],
+                        want if isinstance(want, tuple) else [want], strict=True):
+            assert g.dtype == dtype and g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-6 if dtype == np.float32 else 1e-13)
+    np.testing.assert_array_equal(dy, dy_before)
+    # A non-contiguous dy (a transposed view) is read correctly too.
+    dyt = np.ascontiguousarray(dy.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+    np.testing.assert_array_equal(numba_kernels.channel_major(dyt), numpy_kernels.channel_major(dy))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numba_optimizer_updates_equal_the_reference(dtype):
+    rng = np.random.default_rng(4)
+    p0, g = (rng.standard_normal((30, 20)).astype(dtype) for _ in range(2))
+    a0 = rng.random((30, 20)).astype(dtype)
+    for K_args in [("sgd_update", (1.5,)), ("rmsprop_update", (1e-3, 0.9, 1e-7))]:
+        name, args = K_args
+        p_ref, p_nb, a_ref, a_nb = p0.copy(), p0.copy(), a0.copy(), a0.copy()
+        extra_ref, extra_nb = ((a_ref,), (a_nb,)) if name == "rmsprop_update" else ((), ())
+        getattr(numpy_kernels, name)(p_ref, g, *extra_ref, *args)
+        getattr(numba_kernels, name)(p_nb, g, *extra_nb, *args)
+        # Same operations in the same order and precision: the same bits.
+        np.testing.assert_array_equal(p_nb, p_ref)
+        np.testing.assert_array_equal(a_nb, a_ref)
+        assert not np.array_equal(p_nb, p0)
+    # A non-contiguous parameter is updated in place too (the reference path).
+    p = np.asfortranarray(p0.copy())
+    numba_kernels.sgd_update(p, g, 0.5)
+    np.testing.assert_allclose(p, p0 - np.float32(0.5) * g if dtype == np.float32
+                               else p0 - 0.5 * g, rtol=1e-7)

@@ -41,6 +41,23 @@ import numpy as np
 
 from ..geometry import output_hw, output_size  # noqa: F401 - re-exported: same API
 
+# The elementwise kernels (activations, the BCE gradient, layout changes, optimizer updates) are
+# NumPy code that NumPy itself hands on to CuPy for CuPy arrays (__array_ufunc__ and
+# __array_function__), so the reference serves the GPU unchanged.
+from .numpy_kernels import (  # noqa: F401, E402 - re-exported: same API
+    bce_forward,
+    channel_major,
+    channel_sums,
+    channels_first,
+    conv_grad_output,
+    conv_output,
+    rmsprop_update,
+    selu_forward,
+    sgd_update,
+    sigmoid_backward,
+    sigmoid_forward,
+)
+
 _INT32_LIMIT = 2**31
 
 # --------------------------------------------------------------------------------------------

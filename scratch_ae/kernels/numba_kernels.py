@@ -18,6 +18,7 @@ and returns the seconds it took, so the first-call cost can be measured and repo
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -34,6 +35,7 @@ from numba import njit, prange  # noqa: E402
 
 from .. import threads  # noqa: E402
 from ..geometry import output_hw, output_size  # noqa: F401, E402 - re-exported: same API
+from . import numpy_kernels as _reference  # noqa: E402 - the fallback for odd memory layouts
 
 # Numba's pool and BLAS's must not both run parallel (see scratch_ae/threads.py): choosing
 # here covers code that calls these kernels without going through fit.
@@ -170,6 +172,159 @@ def _maxpool_backward_loop(dy, argmax, dx, pw, sh, sw, pt, pl):
                 dx[n, c, r * sh + k // pw - pt, q * sw + k % pw - pl] += dy[n, c, r, q]
 
 
+@njit(parallel=True, cache=True)
+def _maxpool_forward_unpadded(x, y, argmax, ph, pw, sh, sw):
+    """The common case (no padding: every window lies inside the image), on flat offsets."""
+    n_img, n_ch, h, w = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    xf, yf, af = x.reshape(-1), y.reshape(-1), argmax.reshape(-1)
+    for task in prange(n_img * n_ch):
+        src_plane = task * h * w
+        dst = task * oh * ow
+        for r in range(oh):
+            for q in range(ow):
+                s0 = np.uint64(src_plane + r * sh * w + q * sw)
+                best = xf[s0]
+                best_k = 0
+                for i in range(ph):
+                    for j in range(pw):
+                        v = xf[s0 + np.uint64(i * w + j)]
+                        if v > best:  # strict: the FIRST maximum in row-major order wins ties
+                            best = v
+                            best_k = i * pw + j
+                o = np.uint64(dst + r * ow + q)
+                yf[o] = best
+                af[o] = best_k
+
+
+# --------------------------------------------------------------------------------------------
+# elementwise passes: each replaces several NumPy passes (and their temporaries) by one loop.
+# They run on one thread: they are short next to the GEMMs, and the thread policy gives the
+# cores to BLAS (see scratch_ae/threads.py).
+
+SELU_ALPHA, SELU_SCALE = _reference.SELU_ALPHA, _reference.SELU_SCALE
+
+
+@njit(cache=True)
+def _selu_loop32(x, e, y, d):
+    """SELU from ``x`` and ``e = exp(min(x, 0))``, which NumPy computes with SIMD instructions.
+
+    float32's ``expm1`` (NumPy's and libm's) costs ten to twenty times ``exp``, and a call to
+    libm in this loop would stop it from being vectorized; so ``exp(x) - 1`` comes from ``e``,
+    except near 0, where that subtraction would lose the low bits and a Taylor polynomial
+    (truncation error below v**8/8! < 4e-10 for |v| < 1/4) is exact to rounding instead. No
+    branch has a side effect, so LLVM turns them into vector selects.
+    """
+    scale, sa = np.float32(SELU_SCALE), np.float32(SELU_SCALE * SELU_ALPHA)
+    for i in range(x.size):
+        v = x[i]
+        poly = v * (np.float32(1.0) + v * (np.float32(1 / 2) + v * (np.float32(1 / 6) + v * (
+            np.float32(1 / 24) + v * (np.float32(1 / 120) + v * (np.float32(1 / 720) + v * (
+                np.float32(1 / 5040))))))))
+        neg = sa * (poly if v > np.float32(-0.25) else e[i] - np.float32(1.0))
+        y[i] = scale * v if v > 0 else neg
+        d[i] = scale if v > 0 else neg + sa
+
+
+@njit(cache=True)
+def _selu_loop(x, y, d):
+    scale, alpha = SELU_SCALE, SELU_ALPHA
+    for i in range(x.size):
+        v = x[i]
+        if v > 0:
+            y[i] = scale * v
+            d[i] = scale
+        else:
+            e = scale * (alpha * math.expm1(v))
+            y[i] = e
+            d[i] = e + scale * alpha
+
+
+@njit(cache=True)
+def _sigmoid_loop(x, e, y):
+    """``y = (1 if x >= 0 else e) / (1 + e)`` from ``e = exp(-|x|)`` (computed by NumPy)."""
+    for i in range(x.size):
+        y[i] = (1 if x[i] >= 0 else e[i]) / (1 + e[i])
+
+
+@njit(cache=True)
+def _sigmoid_backward_loop(dy, y, dx):
+    for i in range(dy.size):
+        dx[i] = dy[i] * y[i] * (1 - y[i])
+
+
+@njit(cache=True)
+def _bce_grad_loop(p, t, g, lp, lq, lo, hi, one, denom):
+    """The gradient into ``g``; the clipped ``p`` and ``1 - p`` into ``lp``, ``lq`` (to be
+    logged by NumPy's vectorized log). ``lo``, ``hi``, ``one`` and ``denom`` have the arrays'
+    dtype, so float32 stays float32 throughout, as in the NumPy reference."""
+    for i in range(p.size):
+        v = p[i]
+        pc = min(max(v, lo), hi)
+        g[i] = (pc - t[i]) / (pc * (one - pc)) / denom if v >= lo and v <= hi else 0
+        lp[i] = pc
+        lq[i] = one - pc
+
+
+@njit(cache=True, fastmath=True)
+def _bce_sum_loop(t, lp, lq):
+    """``sum(t * log p + (1 - t) * log(1 - p))`` in float64 (fastmath: the sum may be
+    reassociated, which lets it run on vector lanes)."""
+    total = 0.0
+    for i in range(t.size):
+        total += t[i] * np.float64(lp[i]) + (1 - t[i]) * np.float64(lq[i])
+    return total
+
+
+@njit(cache=True)
+def _channels_first_loop(y2, out, b, n):
+    """out[n, c, :] = y2[c, n*P:(n+1)*P] + b[c]: (C, N*P) -> (N, C, P) with the bias added."""
+    c_all, p_all = y2.shape[0], y2.shape[1] // n
+    yf, of = y2.reshape(-1), out.reshape(-1)
+    for c in range(c_all):
+        bc = b[c]
+        for i in range(n):
+            s = np.uint64((c * n + i) * p_all)
+            d = np.uint64((i * c_all + c) * p_all)
+            for q in range(p_all):
+                of[d + np.uint64(q)] = yf[s + np.uint64(q)] + bc
+
+
+@njit(cache=True, fastmath=True)
+def _channel_major_loop(x, out, sums):
+    """out[c, n*P + q] = x[n, c, q] and sums[c] = sum of x[:, c, :], in one pass over x.
+
+    fastmath lets the float64 sums be reassociated, so that they run on vector lanes.
+    """
+    n_img, c_all, p_all = x.shape
+    xf, of = x.reshape(-1), out.reshape(-1)
+    for c in range(c_all):
+        acc = 0.0
+        for i in range(n_img):
+            s = np.uint64((i * c_all + c) * p_all)
+            d = np.uint64((c * n_img + i) * p_all)
+            for q in range(p_all):
+                v = xf[s + np.uint64(q)]
+                of[d + np.uint64(q)] = v
+                acc += v
+        sums[c] = acc
+
+
+@njit(cache=True)
+def _sgd_loop(p, g, lr):
+    for i in range(p.size):
+        p[i] -= lr * g[i]
+
+
+@njit(cache=True)
+def _rmsprop_loop(p, g, a, lr, rho, one_minus_rho, eps):
+    for i in range(p.size):
+        gi = g[i]
+        ai = a[i] * rho + one_minus_rho * gi * gi
+        a[i] = ai
+        p[i] -= lr * gi / (math.sqrt(ai) + eps)
+
+
 # --------------------------------------------------------------------------------------------
 # the public functions (same signatures as numpy_kernels)
 
@@ -206,7 +361,10 @@ def maxpool_forward(x, pool, stride, pads):
     x = np.ascontiguousarray(x)
     y = np.empty((n, c, oh, ow), dtype=x.dtype)
     argmax = np.empty((n, c, oh, ow), dtype=np.intp)
-    _maxpool_forward_loop(x, y, argmax, ph, pw, sh, sw, pt, pl)
+    if any(pads):
+        _maxpool_forward_loop(x, y, argmax, ph, pw, sh, sw, pt, pl)
+    else:
+        _maxpool_forward_unpadded(x, y, argmax, ph, pw, sh, sw)
     return y, argmax
 
 
@@ -219,6 +377,102 @@ def maxpool_backward(dy, argmax, x_shape, pool, stride, pads):
     dx = np.empty((n, c, h, w), dtype=dy.dtype)
     _maxpool_backward_loop(dy, argmax, dx, pw, sh, sw, pt, pl)
     return dx
+
+
+def selu_forward(x):
+    """See :func:`scratch_ae.kernels.numpy_kernels.selu_forward`: ``(y, dy/dx)``."""
+    xc = np.ascontiguousarray(x)
+    y, d = np.empty_like(xc), np.empty_like(xc)
+    if xc.dtype == np.float32:
+        e = np.minimum(xc, 0)
+        np.exp(e, out=e)
+        _selu_loop32(xc.reshape(-1), e.reshape(-1), y.reshape(-1), d.reshape(-1))
+    else:  # float64 (gradient checks): libm's expm1, exact
+        _selu_loop(xc.reshape(-1), y.reshape(-1), d.reshape(-1))
+    return y, d
+
+
+def sigmoid_forward(x):
+    """See :func:`scratch_ae.kernels.numpy_kernels.sigmoid_forward`."""
+    xc = np.ascontiguousarray(x)
+    e = np.abs(xc)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    y = np.empty_like(xc)
+    _sigmoid_loop(xc.reshape(-1), e.reshape(-1), y.reshape(-1))
+    return y
+
+
+def sigmoid_backward(dy, y):
+    """See :func:`scratch_ae.kernels.numpy_kernels.sigmoid_backward`; one pass."""
+    dyc, yc = np.ascontiguousarray(dy), np.ascontiguousarray(y, dtype=dy.dtype)
+    dx = np.empty_like(dyc)
+    _sigmoid_backward_loop(dyc.reshape(-1), yc.reshape(-1), dx.reshape(-1))
+    return dx
+
+
+def bce_forward(y_pred, y_true, eps, denom):
+    """See :func:`scratch_ae.kernels.numpy_kernels.bce_forward`: loss and gradient."""
+    p = np.ascontiguousarray(y_pred).reshape(-1)
+    t = np.ascontiguousarray(y_true, dtype=p.dtype).reshape(-1)
+    g, lp, lq = np.empty_like(p), np.empty_like(p), np.empty_like(p)
+    dt = p.dtype.type
+    _bce_grad_loop(p, t, g, lp, lq, dt(eps), dt(1 - eps), dt(1), dt(denom))
+    np.log(lp, out=lp)
+    np.log(lq, out=lq)
+    return dt(-_bce_sum_loop(t, lp, lq) / denom), g.reshape(y_pred.shape)
+
+
+def channel_major(x):
+    """See :func:`scratch_ae.kernels.numpy_kernels.channel_major`."""
+    return conv_grad_output(x)[0]
+
+
+def channels_first(y2, n):
+    """See :func:`scratch_ae.kernels.numpy_kernels.channels_first`."""
+    c = y2.shape[0]
+    out = np.empty((n, c, y2.shape[1] // n), dtype=y2.dtype)
+    _channels_first_loop(np.ascontiguousarray(y2), out, np.zeros(c, dtype=y2.dtype), n)
+    return out
+
+
+def channel_sums(dy):
+    """See :func:`scratch_ae.kernels.numpy_kernels.channel_sums`."""
+    return conv_grad_output(dy)[1]
+
+
+def conv_output(y2, b, n, oh, ow):
+    """See :func:`scratch_ae.kernels.numpy_kernels.conv_output`: layout and bias in one pass."""
+    c = y2.shape[0]
+    out = np.empty((n, c, oh * ow), dtype=y2.dtype)
+    _channels_first_loop(np.ascontiguousarray(y2), out, np.ascontiguousarray(b, y2.dtype), n)
+    return out.reshape(n, c, oh, ow)
+
+
+def conv_grad_output(dy):
+    """See :func:`scratch_ae.kernels.numpy_kernels.conv_grad_output`: one pass over ``dy``."""
+    n, c = dy.shape[0], dy.shape[1]
+    x = np.ascontiguousarray(dy).reshape(n, c, -1)
+    out = np.empty((c, x.shape[0] * x.shape[2]), dtype=dy.dtype)
+    sums = np.empty(c, dtype=dy.dtype)
+    _channel_major_loop(x, out, sums)
+    return out, sums
+
+
+def sgd_update(p, g, lr):
+    """See :func:`scratch_ae.kernels.numpy_kernels.sgd_update`; one pass, in place."""
+    if not (p.flags.c_contiguous and g.flags.c_contiguous):
+        return _reference.sgd_update(p, g, lr)
+    _sgd_loop(p.reshape(-1), g.reshape(-1), p.dtype.type(lr))
+
+
+def rmsprop_update(p, g, a, lr, rho, eps):
+    """See :func:`scratch_ae.kernels.numpy_kernels.rmsprop_update`; one pass, in place."""
+    if not (p.flags.c_contiguous and g.flags.c_contiguous and a.flags.c_contiguous):
+        return _reference.rmsprop_update(p, g, a, lr, rho, eps)
+    dt = p.dtype.type
+    _rmsprop_loop(p.reshape(-1), g.reshape(-1), a.reshape(-1), dt(lr), dt(rho), dt(1 - rho),
+                  dt(eps))
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Readable NumPy kernels: im2col / col2im and max pooling.
+"""Readable NumPy kernels: im2col / col2im, max pooling, and the elementwise passes.
 
 This module is the reference. :mod:`scratch_ae.kernels.numba_kernels` has the same functions with
 the same signatures and is tested element by element against this one.
@@ -30,6 +30,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..geometry import output_hw, output_size  # noqa: F401 - output_size: part of the kernel API
+
+# SELU's constants (Klambauer et al., 2017): chosen so activations keep mean 0 / variance 1.
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
 
 # --------------------------------------------------------------------------------------------
 # im2col / col2im
@@ -125,3 +129,97 @@ def maxpool_backward(dy, argmax, x_shape, pool, stride, pads):
             won = np.where(argmax == i * pw + j, dy, zero)
             dxpad[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += won
     return np.ascontiguousarray(dxpad[:, :, pt : pt + h, pl : pl + w])
+
+
+# --------------------------------------------------------------------------------------------
+# elementwise: activations, the BCE gradient, layout changes and optimizer updates
+#
+# Each is a few NumPy operations. NumPy hands its functions on to CuPy when given CuPy arrays
+# (``np.exp(cupy_array)`` runs ``cupy.exp``), so the same lines serve the GPU too: cupy_kernels
+# re-exports them. Every operation is a full pass over memory with a temporary array;
+# numba_kernels does each function in one or two compiled passes, which is where its speed
+# comes from.
+
+
+def selu_forward(x):
+    """SELU and its derivative: ``(y, dy/dx)``, both shaped and typed like ``x``.
+
+    ``y = scale * (x if x > 0 else alpha * (exp(x) - 1))``;
+    ``dy/dx = scale if x > 0 else y + scale * alpha`` (since d/dx scale*alpha*(e^x - 1) =
+    scale*alpha*e^x = y + scale*alpha). Computing the derivative here, once, makes the layer's
+    backward a single multiplication.
+    """
+    mask = x > 0
+    # expm1 of min(x, 0): exact near 0 and never overflows for large positive x.
+    y = SELU_SCALE * np.where(mask, x, SELU_ALPHA * np.expm1(np.minimum(x, 0)))
+    d = np.where(mask, SELU_SCALE, y + SELU_SCALE * SELU_ALPHA)
+    return y, d.astype(x.dtype, copy=False)
+
+
+def sigmoid_forward(x):
+    """``1 / (1 + exp(-x))`` without overflow and with full relative precision in both tails.
+
+    With ``e = exp(-|x|)`` (always in (0, 1], so it never overflows): ``1 / (1 + e)`` for
+    x >= 0 and ``e / (1 + e)`` for x < 0 -- the same function, rearranged.
+    """
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def sigmoid_backward(dy, y):
+    """``dL/dx = dy * y * (1 - y)`` for ``y = sigmoid(x)``."""
+    return dy * y * (1 - y)
+
+
+def bce_forward(y_pred, y_true, eps, denom):
+    """Keras' clipped binary cross-entropy and its gradient: ``(loss, dL/dp)``.
+
+    ``p_c = clip(p, eps, 1 - eps)``; ``loss = -sum(y log p_c + (1 - y) log(1 - p_c)) / denom``;
+    ``dL/dp = (p_c - y) / (p_c (1 - p_c)) / denom`` inside the clip range, 0 outside (the clip
+    is flat there). ``loss`` is a 0-d array on the input's device.
+    """
+    p = np.clip(y_pred, eps, 1 - eps)
+    inside = (y_pred >= eps) & (y_pred <= 1 - eps)
+    terms = y_true * np.log(p) + (1 - y_true) * np.log(1 - p)
+    grad = (p - y_true) / (p * (1 - p)) * inside / p.dtype.type(denom)
+    return -terms.sum() / denom, grad
+
+
+def channel_major(x):
+    """(N, C, H, W) -> (C, N*H*W), a copy: the layout a GEMM over channels wants."""
+    return x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
+
+
+def channels_first(y2, n):
+    """(C, N*P) -> (N, C, P): a GEMM's channel-major result as C-contiguous images."""
+    # .copy() (C order), not np.ascontiguousarray: the method works on CuPy arrays too.
+    return y2.reshape(y2.shape[0], n, -1).transpose(1, 0, 2).copy()
+
+
+def channel_sums(dy):
+    """``dy`` (N, C, H, W) summed over n, h, w: a bias gradient (C,)."""
+    return dy.sum(axis=(0, 2, 3))
+
+
+def conv_output(y2, b, n, oh, ow):
+    """A convolution's output from its GEMM: ``(OC, N*OH*OW) -> (N, OC, OH, OW)``, plus ``b``."""
+    y = channels_first(y2, n).reshape(n, -1, oh, ow)
+    y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+def conv_grad_output(dy):
+    """``(channel_major(dy), channel_sums(dy))``: the GEMM operand and the bias gradient."""
+    return channel_major(dy), channel_sums(dy)
+
+
+def sgd_update(p, g, lr):
+    """``p -= lr * g`` in place."""
+    p -= lr * g
+
+
+def rmsprop_update(p, g, a, lr, rho, eps):
+    """RMSprop in place: ``a <- rho a + (1 - rho) g**2``; ``p <- p - lr g / (sqrt(a) + eps)``."""
+    a *= rho
+    a += (1 - rho) * g * g
+    p -= lr * g / (np.sqrt(a) + eps)

@@ -5,12 +5,8 @@ All map (N, ...) -> (N, ...) with the same shape; backward is ``dL/dx = dL/dy * 
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import get_array_module, kernels
 from .base import Layer
-
-# SELU's constants (Klambauer et al., 2017): chosen so activations keep mean 0 / variance 1.
-SELU_ALPHA = 1.6732632423543772
-SELU_SCALE = 1.0507009873554805
 
 
 class Activation(Layer):
@@ -81,31 +77,25 @@ class SELU(Activation):
     """Scaled ELU: ``y = scale * (x if x > 0 else alpha * (exp(x) - 1))``.
 
     ``f'(x) = scale`` for x > 0, else ``y + scale * alpha`` (since d/dx scale*alpha*(e^x - 1) =
-    scale*alpha*e^x = y + scale*alpha).
+    scale*alpha*e^x = y + scale*alpha); scale = 1.0507..., alpha = 1.6732... (Klambauer et al.,
+    2017), chosen so that activations keep mean 0 and variance 1. The forward pass computes
+    ``f'(x)`` too (``kernels.numpy_kernels.selu_forward`` is the reference code), so backward
+    is one multiplication, ``dL/dx = dy * f'(x)``.
     """
 
     def forward(self, x, training=False):
         self.check_input(x)
-        xp = get_array_module(x)
-        self.mask = x > 0
-        self.y = SELU_SCALE * xp.where(self.mask, x, SELU_ALPHA * xp.expm1(xp.minimum(x, 0)))
-        return self.y
+        y, self.dydx = kernels(get_array_module(x)).selu_forward(x)
+        return y
 
     def backward(self, dy):
-        xp = get_array_module(dy)
-        d = xp.where(self.mask, SELU_SCALE, self.y + SELU_SCALE * SELU_ALPHA)
-        return dy * d.astype(dy.dtype, copy=False)
+        return dy * self.dydx
 
 
 def sigmoid(x):
-    """``1 / (1 + exp(-x))`` without overflow and with full relative precision in both tails.
-
-    With ``e = exp(-|x|)`` (always in (0, 1], so it never overflows): ``1 / (1 + e)`` for
-    x >= 0 and ``e / (1 + e)`` for x < 0 -- the same function, rearranged.
-    """
-    xp = get_array_module(x)
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1, e) / (1 + e)
+    """``1 / (1 + exp(-x))``, computed without overflow (see
+    ``kernels.numpy_kernels.sigmoid_forward``, the reference code, for how)."""
+    return kernels(get_array_module(x)).sigmoid_forward(x)
 
 
 class Sigmoid(Activation):
@@ -121,7 +111,7 @@ class Sigmoid(Activation):
         return self.y
 
     def backward(self, dy):
-        return dy * self.y * (1 - self.y)
+        return kernels(get_array_module(dy)).sigmoid_backward(dy, self.y)
 
 
 class Tanh(Activation):

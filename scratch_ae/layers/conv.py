@@ -78,9 +78,8 @@ class Conv2D(Layer):
         col = K.im2col(x, self.kernel, self.stride, pads)
         y2 = self.params["W"].reshape(self.out_ch, -1) @ col  # (OC, N*OH*OW)
         # The product comes out channel-major; one copy makes it C-contiguous NCHW so that the
-        # next layer reads it row by row.
-        y = xp.ascontiguousarray(y2.reshape(self.out_ch, n, oh, ow).transpose(1, 0, 2, 3))
-        y += self.params["b"].reshape(1, -1, 1, 1)
+        # next layer reads it row by row, and adds the bias on the way: y = y2 + b.
+        y = K.conv_output(y2, self.params["b"], n, oh, ow)
         self.x_shape, self.pads, self.col = x.shape, pads, col
         return y
 
@@ -88,9 +87,10 @@ class Conv2D(Layer):
         xp = backend.get_array_module(dy, self.col, where="Conv2D.backward")
         K = backend.kernels(xp)
         W = self.params["W"]
-        dy2 = dy.transpose(1, 0, 2, 3).reshape(self.out_ch, -1)  # (OC, N*OH*OW); dy only read
+        # dy2: dy as (OC, N*OH*OW), a copy (dy is only read); db: dy summed over n, oh, ow.
+        dy2, db = K.conv_grad_output(dy)
         self.grads["W"] += (dy2 @ self.col.T).reshape(W.shape)
-        self.grads["b"] += dy.sum(axis=(0, 2, 3))
+        self.grads["b"] += db
         dcol = W.reshape(self.out_ch, -1).T @ dy2  # (C*KH*KW, N*OH*OW)
         return K.col2im(dcol, self.x_shape, self.kernel, self.stride, self.pads)
 
@@ -161,7 +161,7 @@ class Conv2DTranspose(Layer):
         K = backend.kernels(xp)
         n, _, h, w = x.shape
         (oh, ow), pads = self._geometry((h, w))
-        x2 = x.transpose(1, 0, 2, 3).reshape(self.in_ch, -1)  # (C, N*H*W)
+        x2 = K.channel_major(x)  # (C, N*H*W)
         col = self.params["W"].reshape(self.in_ch, -1).T @ x2  # (OC*KH*KW, N*H*W)
         y = K.col2im(col, (n, self.out_ch, oh, ow), self.kernel, self.stride, pads)
         y += self.params["b"].reshape(1, -1, 1, 1)
@@ -175,9 +175,9 @@ class Conv2DTranspose(Layer):
         n, c, h, w = self.x_shape
         dcol = K.im2col(dy, self.kernel, self.stride, self.pads)  # (OC*KH*KW, N*H*W)
         self.grads["W"] += (self.x2 @ dcol.T).reshape(W.shape)
-        self.grads["b"] += dy.sum(axis=(0, 2, 3))
+        self.grads["b"] += K.channel_sums(dy)
         dx2 = W.reshape(self.in_ch, -1) @ dcol  # (C, N*H*W)
-        return xp.ascontiguousarray(dx2.reshape(c, n, h, w).transpose(1, 0, 2, 3))
+        return K.channels_first(dx2, n).reshape(n, c, h, w)
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
