@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -284,28 +285,30 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
                                        checkpoint_meta)
     step = _GuardedStep(model, loss_fn, optimizer, history, checkpoint_dir, on_host=xp is np)
     steps = 0
-    try:
-        for epoch in range(start, epochs):
-            t0 = time.perf_counter()
-            order = rs.permutation(X.shape[0]) if shuffle else None
-            bar = _progress(X.shape[0], epoch, epochs, verbose)
-            step.new_epoch(epoch)
-            tally = _run(model, step, _chunks(X, Y, order, batch_size, xp, dtype),
-                         report=lambda t, bar=bar: _report(bar, t, history),
-                         max_steps=None if max_steps is None else max_steps - steps)
-            steps, logs = steps + tally.steps, tally.logs()
-            _check_finite(logs["loss"], f"in epoch {epoch + 1}")
-            if X_val is not None:
-                val = _evaluate(model, X_val, Y_val, loss_fn, check=False)
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            history.append(logs, time.perf_counter() - t0)
-            _close(bar, tally.seen, logs)
-            for cb in callbacks:
-                cb(model, epoch, logs)
-            if max_steps is not None and steps >= max_steps:
-                break
-    except KeyboardInterrupt:
-        raise TrainingInterrupted(step.epoch, len(history.seconds), checkpoint_dir) from None
+    # Nobody reads dL/dX of the training data: the first layer may skip computing it.
+    with _no_input_grad(model):
+        try:
+            for epoch in range(start, epochs):
+                t0 = time.perf_counter()
+                order = rs.permutation(X.shape[0]) if shuffle else None
+                bar = _progress(X.shape[0], epoch, epochs, verbose)
+                step.new_epoch(epoch)
+                tally = _run(model, step, _chunks(X, Y, order, batch_size, xp, dtype),
+                             report=lambda t, bar=bar: _report(bar, t, history),
+                             max_steps=None if max_steps is None else max_steps - steps)
+                steps, logs = steps + tally.steps, tally.logs()
+                _check_finite(logs["loss"], f"in epoch {epoch + 1}")
+                if X_val is not None:
+                    val = _evaluate(model, X_val, Y_val, loss_fn, check=False)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                history.append(logs, time.perf_counter() - t0)
+                _close(bar, tally.seen, logs)
+                for cb in callbacks:
+                    cb(model, epoch, logs)
+                if max_steps is not None and steps >= max_steps:
+                    break
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(step.epoch, len(history.seconds), checkpoint_dir) from None
     _warn_if_diverged(history)
     return history
 
@@ -388,6 +391,19 @@ def _warn_if_diverged(history: History) -> None:
         message += "; the learning rate is probably too high"
         history.warnings.append(message)
         warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+@contextmanager
+def _no_input_grad(model):
+    """Set ``input_grad = False`` on the model's first layer for a block (see layers/base.py)."""
+    first = model
+    while first.sublayers():
+        first = first.sublayers()[0]
+    saved, first.input_grad = first.input_grad, False
+    try:
+        yield
+    finally:
+        first.input_grad = saved
 
 
 def _progress(n, epoch, epochs, verbose):

@@ -30,6 +30,7 @@ from scratch_ae import (
 )
 from scratch_ae.gradcheck import check_layer, check_model
 from scratch_ae.layers import ActivityL1, KLSparsity
+from scratch_ae.layers.conv import Conv2D
 
 
 def _scipy_special():
@@ -491,3 +492,39 @@ def test_same_seed_gives_same_weights():
     c = Dense(10, 5).params["W"]
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (Dense(6, 4), (5, 6)),
+    lambda: (Conv2D(2, 3, 3), (2, 2, 5, 5)),
+])
+def test_first_layer_may_skip_the_input_gradient_and_fit_restores_it(make):
+    layer, shape = make()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    layer.astype(np.float64)
+    dy = rng.standard_normal(layer.forward(x).shape)
+    dx = layer.backward(dy)
+    full = {k: g.copy() for k, g in layer.grads.items()}
+    layer.zero_grad()
+    layer.input_grad = False
+    layer.forward(x)
+    assert layer.backward(dy) is None  # dL/dx skipped ...
+    for k, g in layer.grads.items():  # ... the parameter gradients are the same
+        np.testing.assert_array_equal(g, full[k])
+    layer.input_grad = True
+    assert dx is not None
+    # fit switches it off for the model's first layer only, and back on afterwards.
+    layer.input_grad = True
+    seen = []
+    orig = layer.backward
+
+    def spy(d):
+        seen.append(layer.input_grad)
+        return orig(d)
+
+    layer.backward = spy
+    model = Sequential([layer], loss="mse")
+    X = rng.standard_normal(shape).astype(np.float64)
+    model.fit(X, model.forward(X) * 0.5, epochs=1, batch_size=shape[0], verbose=False)
+    assert seen == [False] and layer.input_grad is True

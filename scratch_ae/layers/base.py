@@ -10,6 +10,9 @@ A layer is two functions and some state::
   autoencoders, simply accumulate). ``zero_grad`` resets them; the optimizer is the only code
   that changes ``params``.
 * ``backward`` never writes into ``dy`` (the caller may still need it).
+* ``self.input_grad`` is True unless ``fit`` has set it False on a model's first layer for
+  the duration of training: nobody reads dL/dx of the data, so Dense and Conv2D then skip that
+  product and return None (a third of the layer's backward arithmetic).
 * ``self.penalty`` is the extra loss this layer added in its last forward (an activity
   regularizer's L1 term, the VAE's KL term); it is ``0.0`` for ordinary layers. Its gradient is
   already included in what ``backward`` returns.
@@ -33,6 +36,7 @@ class Layer:
         self.params: dict = {}
         self.grads: dict = {}
         self.penalty = 0.0
+        self.input_grad = True
 
     # -- the two functions every layer defines --------------------------------------------
     def forward(self, x, training: bool = False):

@@ -91,6 +91,8 @@ class Conv2D(Layer):
         dy2, db = K.conv_grad_output(dy)
         self.grads["W"] += (dy2 @ self.col.T).reshape(W.shape)
         self.grads["b"] += db
+        if not self.input_grad:  # the model's first layer, in fit: dL/dx is not wanted
+            return None
         dcol = W.reshape(self.out_ch, -1).T @ dy2  # (C*KH*KW, N*OH*OW)
         return K.col2im(dcol, self.x_shape, self.kernel, self.stride, self.pads)
 

@@ -38,6 +38,8 @@ class Dense(Layer):
         backend.check_same_device(dy, self.x, where="Dense.backward")
         self.grads["W"] += self.x.T @ dy
         self.grads["b"] += dy.sum(axis=0)
+        if not self.input_grad:  # the model's first layer, in fit: dL/dx is not wanted
+            return None
         return dy @ self.params["W"].T
 
     def output_shape(self, input_shape):
