@@ -107,6 +107,7 @@ def write_pool(path: Path) -> str:
 def _scratch_step(recipe, base, lib, batch, threads):
     from scratch_ae import backend, set_threads  # noqa: PLC0415
     from scratch_ae.losses import get_loss  # noqa: PLC0415
+    from scratch_ae.train import _no_input_grad, train_step  # noqa: PLC0415
 
     backend.set_backend(lib)
     policy = set_threads(threads, backend_name=lib)
@@ -114,15 +115,14 @@ def _scratch_step(recipe, base, lib, batch, threads):
     x, source = _data(recipe, batch)
     batches = [x[i:i + batch] for i in range(0, len(x) - batch + 1, batch)]
     state = {"i": 0}
+    # As in fit (and as in torch, whose input tensor does not require a gradient): the first
+    # layer skips dL/dx of the data.
+    _no_input_grad(model).__enter__()
 
     def step():
         xb = batches[state["i"] % len(batches)]
         state["i"] += 1
-        model.zero_grad()
-        y = model.forward(xb, training=True)
-        loss.forward(y, xb)
-        model.backward(loss.backward())
-        opt.step(model)
+        train_step(model, loss, opt, xb, xb)
 
     return step, {"policy": str(policy), "data": source}
 
