@@ -62,6 +62,9 @@ def parse_args(argv=None):
                    help="thread counts to try (default: 1 and all usable cores)")
     p.add_argument("--rounds", type=int, default=None, help="turns per contender (default 5)")
     p.add_argument("--seconds", type=float, default=None, help="length of a turn (default 1.5)")
+    p.add_argument("--both-pools", action="store_true",
+                   help="also run numba with BLAS and Numba both at all cores (N+N), which the "
+                        "library's thread policy never chooses by itself")
     p.add_argument("--pause", type=float, default=0.3, help="seconds between turns")
     p.add_argument("--quick", action="store_true", help="2 rounds of 0.5 s")
     p.add_argument("--out", type=Path, default=HERE / "results")
@@ -110,7 +113,11 @@ def _scratch_step(recipe, base, lib, batch, threads):
     from scratch_ae.train import _no_input_grad, train_step  # noqa: PLC0415
 
     backend.set_backend(lib)
-    policy = set_threads(threads, backend_name=lib)
+    if "+" in str(threads):  # "2+2": BLAS and Numba pools by hand
+        blas, numba = (int(v) for v in str(threads).split("+"))
+        policy = set_threads(blas=blas, numba=numba, backend_name=lib)
+    else:
+        policy = set_threads(int(threads), backend_name=lib)
     model, opt, loss = base, recipe.make_optimizer(), get_loss(recipe.loss)
     x, source = _data(recipe, batch)
     batches = [x[i:i + batch] for i in range(0, len(x) - batch + 1, batch)]
@@ -205,7 +212,7 @@ def flops_per_sample(model, x_shape) -> float:
 
 def worker(argv) -> int:
     """``--worker LIB MODEL BATCH THREADS``: answer "run SECONDS" lines with JSON results."""
-    lib, model_name, batch, threads = argv[0], argv[1], int(argv[2]), int(argv[3])
+    lib, model_name, batch, threads = argv[0], argv[1], int(argv[2]), argv[3]
     sys.path.insert(0, str(ROOT))
     from scratch_ae import backend  # noqa: PLC0415
     from scratch_ae.models import zoo  # noqa: PLC0415
@@ -215,7 +222,7 @@ def worker(argv) -> int:
     with backend.use_backend("numpy"):
         base = recipe.build()  # the same weights in every contender
     if lib == "torch":
-        step, info = _torch_step(recipe, base, batch, threads)
+        step, info = _torch_step(recipe, base, batch, int(threads))
     else:
         step, info = _scratch_step(recipe, base, lib, batch, threads)
     for _ in range(5):  # compile, allocate, let the allocator settle
@@ -310,7 +317,7 @@ def _worker_env(lib, threads, pool=None):
                 "NUMBA_NUM_THREADS"):
         env.pop(var, None)
     if lib == "torch":  # torch's OpenMP pool is sized from this when it starts
-        env["OMP_NUM_THREADS"] = str(threads)
+        env["OMP_NUM_THREADS"] = str(threads).split("+")[0]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
@@ -336,6 +343,9 @@ def sgemm_peak(threads_list) -> dict:
 def run_config(config, args, pool) -> dict:
     model_name, batch = config.split("@")
     contenders = [(lib, t) for lib in args.libraries for t in args.threads]
+    if args.both_pools and "numba" in args.libraries and max(args.threads) > 1:
+        n = max(args.threads)
+        contenders.insert(contenders.index(("numba", n)) + 1, ("numba", f"{n}+{n}"))
     procs, info = {}, {}
     for lib, t in contenders:  # started together: they compile and warm up side by side
         procs[(lib, t)] = _spawn([lib, model_name, batch, str(t)], _worker_env(lib, t, pool))
