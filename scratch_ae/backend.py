@@ -222,13 +222,18 @@ def kernels(xp=np):
         from .kernels import cupy_kernels  # noqa: PLC0415
 
         return cupy_kernels
-    if get_backend() == "numba":
-        from .kernels import numba_kernels  # noqa: PLC0415
+    name = _state["name"] or get_backend()
+    module = _CPU_KERNELS.get(name)
+    if module is None:  # first call: import once (layers ask for kernels many times a step)
+        if name == "numba":
+            from .kernels import numba_kernels as module  # noqa: PLC0415
+        else:
+            from .kernels import numpy_kernels as module  # noqa: PLC0415
+        _CPU_KERNELS[name] = module
+    return module
 
-        return numba_kernels
-    from .kernels import numpy_kernels  # noqa: PLC0415
 
-    return numpy_kernels
+_CPU_KERNELS = {}
 
 
 # --------------------------------------------------------------------------------------------
