@@ -205,23 +205,40 @@ def _maxpool_forward_unpadded(x, y, argmax, ph, pw, sh, sw):
 SELU_ALPHA, SELU_SCALE = _reference.SELU_ALPHA, _reference.SELU_SCALE
 
 
-@njit(cache=True)
-def _selu_loop32(x, e, y, d):
-    """SELU from ``x`` and ``e = exp(min(x, 0))``, which NumPy computes with SIMD instructions.
+# exp(v) for float32 v <= 0 without a call to libm (a call would keep the loop below scalar):
+# v = k ln2 + r with |r| <= ln2/2, exp(r) by its Taylor polynomial to r**7 (truncation error
+# below 0.35**8/8! < 5e-9, under a unit in the last place), and 2**k from a table (a gather).
+# Near 0 the same polynomial of v itself gives exp(v) - 1 without cancellation.
+_POW2 = np.array([2.0 ** (j - 127) for j in range(128)], dtype=np.float32)  # 2**-127 .. 2**0
+_LOG2E = np.float32(1.4426950408889634)
+_LN2_HI, _LN2_LO = np.float32(0.693359375), np.float32(-2.12194440e-4)  # ln2 in two parts
 
-    float32's ``expm1`` (NumPy's and libm's) costs ten to twenty times ``exp``, and a call to
-    libm in this loop would stop it from being vectorized; so ``exp(x) - 1`` comes from ``e``,
-    except near 0, where that subtraction would lose the low bits and a Taylor polynomial
-    (truncation error below v**8/8! < 4e-10 for |v| < 1/4) is exact to rounding instead. No
-    branch has a side effect, so LLVM turns them into vector selects.
+
+@njit(cache=True)
+def _selu_loop32(x, y, d):
+    """SELU for float32 in one vectorized pass, to a few units in the last place.
+
+    float32's ``expm1`` (NumPy's and libm's) costs ten to twenty times ``exp``. Here
+    ``exp(v) - 1`` comes from the inline ``exp`` above, except near 0, where that subtraction
+    would lose the low bits and the same Taylor polynomial of ``v`` itself is exact to rounding
+    instead. No branch has a side effect, so LLVM turns them into vector selects; the
+    polynomials are written out (a call to a helper would keep the loop scalar).
     """
     scale, sa = np.float32(SELU_SCALE), np.float32(SELU_SCALE * SELU_ALPHA)
     for i in range(x.size):
         v = x[i]
-        poly = v * (np.float32(1.0) + v * (np.float32(1 / 2) + v * (np.float32(1 / 6) + v * (
-            np.float32(1 / 24) + v * (np.float32(1 / 120) + v * (np.float32(1 / 720) + v * (
+        w = min(max(v, np.float32(-87.0)), np.float32(0.0))  # exp(-87) is float32's floor
+        k = np.floor(w * _LOG2E + np.float32(0.5))
+        r = w - k * _LN2_HI - k * _LN2_LO
+        # r + r**2/2! + ... + r**7/7!: exp(r) - 1 to float32 rounding for |r| < 0.35
+        er = r * (np.float32(1.0) + r * (np.float32(1 / 2) + r * (np.float32(1 / 6) + r * (
+            np.float32(1 / 24) + r * (np.float32(1 / 120) + r * (np.float32(1 / 720) + r * (
                 np.float32(1 / 5040))))))))
-        neg = sa * (poly if v > np.float32(-0.25) else e[i] - np.float32(1.0))
+        ew = w * (np.float32(1.0) + w * (np.float32(1 / 2) + w * (np.float32(1 / 6) + w * (
+            np.float32(1 / 24) + w * (np.float32(1 / 120) + w * (np.float32(1 / 720) + w * (
+                np.float32(1 / 5040))))))))
+        e = (np.float32(1.0) + er) * _POW2[np.int64(k) + 127]
+        neg = sa * (ew if w > np.float32(-0.25) else e - np.float32(1.0))
         y[i] = scale * v if v > 0 else neg
         d[i] = scale if v > 0 else neg + sa
 
@@ -384,9 +401,7 @@ def selu_forward(x):
     xc = np.ascontiguousarray(x)
     y, d = np.empty_like(xc), np.empty_like(xc)
     if xc.dtype == np.float32:
-        e = np.minimum(xc, 0)
-        np.exp(e, out=e)
-        _selu_loop32(xc.reshape(-1), e.reshape(-1), y.reshape(-1), d.reshape(-1))
+        _selu_loop32(xc.reshape(-1), y.reshape(-1), d.reshape(-1))
     else:  # float64 (gradient checks): libm's expm1, exact
         _selu_loop(xc.reshape(-1), y.reshape(-1), d.reshape(-1))
     return y, d
