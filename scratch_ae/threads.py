@@ -12,6 +12,10 @@ running 6x to 10x slower that way. So the rule is:
   (numpy backend: BLAS does all the arithmetic; numba backend: see ``PARALLEL_SIDE``);
 * only as many threads as there are *free* cores, measured over a fifth of a second when the
   policy is chosen (the CPU time other programs used, from ``/proc/stat``);
+* and then a trial, because a fifth of a second can catch a busy machine at a quiet moment:
+  when the automatic choice is more than one thread, ``fit`` times its first steps with it and
+  the next ones with 1 thread, and keeps the parallel setting only if it was at least
+  ``TRIAL_MARGIN`` faster (:class:`Trial`);
 * the usual environment variables win over the automatic choice: ``OPENBLAS_NUM_THREADS``,
   ``MKL_NUM_THREADS`` or ``OMP_NUM_THREADS`` for BLAS, ``NUMBA_NUM_THREADS`` (or
   ``OMP_NUM_THREADS``) for Numba; and :func:`set_threads` wins over everything.
@@ -35,6 +39,9 @@ NUMBA_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS")
 # An automatic choice is reused for this long before the free cores are measured again.
 REMEASURE_S = 60.0
 SAMPLE_S = 0.2
+# The trial: steps skipped after each switch (warm-up), steps timed, and how much faster the
+# parallel setting must be to be kept.
+TRIAL_SKIP, TRIAL_STEPS, TRIAL_MARGIN = 3, 12, 1.10
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,8 @@ def _cpu_jiffies():
 def busy_cores(seconds: float = SAMPLE_S) -> float | None:
     """How many cores other programs kept busy over ``seconds`` (None when unknown).
 
-    Our own CPU time in that window is subtracted. Programs running under ``nice`` are left
-    out when we are not niced ourselves: the scheduler gives way to us at once there, so they
-    do not cost a parallel loop its cores.
+    Our own CPU time in that window is subtracted. Programs running under ``nice`` count too:
+    measured, a parallel GEMM waits for its second thread just as long behind them.
     """
     before, own0, t0 = _cpu_jiffies(), os.times(), time.perf_counter()
     if before is None:
@@ -86,9 +92,7 @@ def busy_cores(seconds: float = SAMPLE_S) -> float | None:
     time.sleep(seconds)
     after, own1, t1 = _cpu_jiffies(), os.times(), time.perf_counter()
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    busy = (after[0] - before[0]) / tick
-    if os.nice(0) > 0:
-        busy += (after[1] - before[1]) / tick
+    busy = (after[0] - before[0] + after[1] - before[1]) / tick
     own = (own1.user - own0.user) + (own1.system - own0.system)
     return max(0.0, busy - own) / max(t1 - t0, 1e-3)
 
@@ -222,3 +226,60 @@ def set_threads(n: int | None = None, *, blas: int | None = None, numba: int | N
 def current() -> ThreadPolicy | None:
     """The policy in force, or None before the first :func:`ensure` or :func:`set_threads`."""
     return _state["policy"]
+
+
+class Trial:
+    """Time a few training steps with the automatic policy and with 1 thread; keep the faster.
+
+    ``fit`` runs its steps through :meth:`wrap` (``trial.step(run, n_samples)`` each). When
+    the policy in force is automatic and parallel, the first ``TRIAL_SKIP + TRIAL_STEPS``
+    steps run with it, the next as many with one thread everywhere; then the parallel policy is
+    restored only if its samples per second beat one thread's by ``TRIAL_MARGIN``. Otherwise,
+    and once decided, it just runs the step.
+    """
+
+    def __init__(self, backend_name: str):
+        policy = _state["policy"]
+        self.active = (policy is not None and policy.source == "auto"
+                       and max(policy.blas, policy.numba) > 1)
+        self.parallel, self.phase, self.count = policy, 0, 0
+        self.rates = []
+        self.seconds = self.samples = 0.0
+
+    def wrap(self, step):
+        """``step(xb, tb)`` run through the trial (``step`` itself when there is no trial)."""
+        if not self.active:
+            return step
+        return lambda xb, tb: self.step(lambda: step(xb, tb), xb.shape[0])
+
+    def step(self, run, n_samples):
+        if not self.active:
+            return run()
+        t0 = time.perf_counter()
+        value = run()
+        self.count += 1
+        if self.count > TRIAL_SKIP:
+            self.seconds += time.perf_counter() - t0
+            self.samples += n_samples
+        if self.count == TRIAL_SKIP + TRIAL_STEPS:
+            self.rates.append(self.samples / max(self.seconds, 1e-9))
+            self.count, self.seconds, self.samples = 0, 0.0, 0.0
+            if self.phase == 0:
+                apply(ThreadPolicy(1, 1, "trial of 1 thread", self.parallel.backend, "auto"))
+                self.phase = 1
+            else:
+                self._decide()
+        return value
+
+    def _decide(self):
+        par, one = self.rates
+        p = self.parallel
+        if par >= TRIAL_MARGIN * one:
+            apply(ThreadPolicy(p.blas, p.numba, f"{p.reason}; kept after a trial: "
+                               f"{par:,.0f} samples/s against {one:,.0f} with 1 thread",
+                               p.backend, "auto"))
+        else:
+            apply(ThreadPolicy(1, 1, f"{p.reason}; but 1 thread won a trial: {one:,.0f} "
+                               f"samples/s against {par:,.0f} with BLAS {p.blas}, Numba "
+                               f"{p.numba}", p.backend, "auto"))
+        self.active = False

@@ -284,6 +284,8 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
     start, history, callbacks = _start(model, optimizer, rs, callbacks, checkpoint_dir, resume,
                                        checkpoint_meta)
     step = _GuardedStep(model, loss_fn, optimizer, history, checkpoint_dir, on_host=xp is np)
+    # The first steps also try the thread policy against one thread (threads.Trial).
+    timed = threads.Trial(backend.get_backend()).wrap(step) if xp is np else step
     steps = 0
     # Nobody reads dL/dX of the training data: the first layer may skip computing it.
     with _no_input_grad(model):
@@ -293,7 +295,7 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
                 order = rs.permutation(X.shape[0]) if shuffle else None
                 bar = _progress(X.shape[0], epoch, epochs, verbose)
                 step.new_epoch(epoch)
-                tally = _run(model, step, _chunks(X, Y, order, batch_size, xp, dtype),
+                tally = _run(model, timed, _chunks(X, Y, order, batch_size, xp, dtype),
                              report=lambda t, bar=bar: _report(bar, t, history),
                              max_steps=None if max_steps is None else max_steps - steps)
                 steps, logs = steps + tally.steps, tally.logs()

@@ -130,3 +130,39 @@ def test_info_says_what_was_chosen_and_why(capsys):
     out = capsys.readouterr().out
     line = next(s for s in out.splitlines() if s.startswith("thread policy:"))
     assert "BLAS" in line and "Numba" in line and "(" in line
+
+
+@pytest.mark.parametrize(("parallel_s", "single_s", "kept"), [
+    (1.0, 0.5, False),   # one thread was twice as fast: it wins
+    (0.5, 1.0, True),    # the parallel setting was twice as fast: it stays
+    (0.95, 1.0, False),  # 5% faster is within noise: one thread is the safe choice
+])
+def test_the_trial_keeps_parallel_threads_only_when_they_win(monkeypatch, parallel_s,
+                                                               single_s, kept):
+    threads.apply(threads.ThreadPolicy(2, 1, "2 usable cores", "numpy", "auto"))
+    clock = {"t": 0.0}
+    monkeypatch.setattr(threads.time, "perf_counter", lambda: clock["t"])
+    trial = threads.Trial("numpy")
+    assert trial.active
+    n = threads.TRIAL_SKIP + threads.TRIAL_STEPS
+    seen = []
+    for i in range(2 * n + 5):
+        in_force = threads.current()
+
+        def run(in_force=in_force, i=i):
+            clock["t"] += parallel_s if in_force.blas == 2 else single_s
+            return i
+
+        assert trial.step(run, 32) == i
+        seen.append(in_force.blas)
+    assert seen[:n] == [2] * n and seen[n:2 * n] == [1] * n  # each setting had its turn
+    p = threads.current()
+    assert (p.blas == 2) is kept and not trial.active
+    assert ("kept after a trial" if kept else "1 thread won a trial") in p.reason
+
+
+def test_no_trial_for_explicit_or_single_thread_policies():
+    set_threads(2)
+    assert not threads.Trial("numpy").active
+    threads.apply(threads.ThreadPolicy(1, 1, "busy", "numpy", "auto"))
+    assert not threads.Trial("numpy").active
