@@ -108,9 +108,11 @@ def write_pool(path: Path) -> str:
 
 
 def _scratch_step(recipe, base, lib, batch, threads):
+    import numpy as np  # noqa: PLC0415
+
     from scratch_ae import backend, set_threads  # noqa: PLC0415
     from scratch_ae.losses import get_loss  # noqa: PLC0415
-    from scratch_ae.train import _no_input_grad, train_step  # noqa: PLC0415
+    from scratch_ae.train import History, _GuardedStep, _training  # noqa: PLC0415
 
     backend.set_backend(lib)
     if "+" in str(threads):  # "2+2": BLAS and Numba pools by hand
@@ -122,14 +124,15 @@ def _scratch_step(recipe, base, lib, batch, threads):
     x, source = _data(recipe, batch)
     batches = [x[i:i + batch] for i in range(0, len(x) - batch + 1, batch)]
     state = {"i": 0}
-    # As in fit (and as in torch, whose input tensor does not require a gradient): the first
-    # layer skips dL/dx of the data.
-    _no_input_grad(model).__enter__()
+    # A step exactly as fit runs it: train_step behind fit's numerical guard, with the first
+    # layer skipping dL/dx of the data (as torch does for an input that needs no gradient).
+    guarded = _GuardedStep(model, loss, opt, History(), None, True)
+    run = _training(model, guarded, np).__enter__()
 
     def step():
         xb = batches[state["i"] % len(batches)]
         state["i"] += 1
-        train_step(model, loss, opt, xb, xb)
+        run(xb, xb)
 
     return step, {"policy": str(policy), "data": source}
 

@@ -277,18 +277,11 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
     loss_fn, xp, dtype = _prepare(model, X, Y, loss)
     X_val, Y_val = _split_validation(validation_data, model, loss_fn)
     optimizer = get_optimizer(optimizer) if optimizer is not None else SGD(lr=0.01)
-    if xp is np:
-        # BLAS and Numba thread counts that cannot oversubscribe the free cores (threads.py).
-        threads.ensure(backend.get_backend())
     rs = np.random.default_rng(seed)
     start, history, callbacks = _start(model, optimizer, rs, callbacks, checkpoint_dir, resume,
                                        checkpoint_meta)
-    step = _GuardedStep(model, loss_fn, optimizer, history, checkpoint_dir, on_host=xp is np)
-    # The first steps also try the thread policy against one thread (threads.Trial).
-    timed = threads.Trial(backend.get_backend()).wrap(step) if xp is np else step
-    steps = 0
-    # Nobody reads dL/dX of the training data: the first layer may skip computing it.
-    with _no_input_grad(model):
+    step, steps = _GuardedStep(model, loss_fn, optimizer, history, checkpoint_dir, xp is np), 0
+    with _training(model, step, xp) as timed:  # threads chosen; no dL/dX of the data
         try:
             for epoch in range(start, epochs):
                 t0 = time.perf_counter()
@@ -396,14 +389,23 @@ def _warn_if_diverged(history: History) -> None:
 
 
 @contextmanager
-def _no_input_grad(model):
-    """Set ``input_grad = False`` on the model's first layer for a block (see layers/base.py)."""
+def _training(model, step, xp):
+    """fit's surroundings for its steps; yields the step to run.
+
+    * BLAS and Numba thread counts that cannot oversubscribe the free cores, confirmed by a
+      trial of the first steps against one thread (threads.py);
+    * ``input_grad = False`` on the model's first layer: nobody reads dL/dX of the training
+      data, so it may skip computing it (see layers/base.py); restored afterwards.
+    """
+    if xp is np:
+        threads.ensure(backend.get_backend())
+        step = threads.Trial(backend.get_backend()).wrap(step)
     first = model
     while first.sublayers():
         first = first.sublayers()[0]
     saved, first.input_grad = first.input_grad, False
     try:
-        yield
+        yield step
     finally:
         first.input_grad = saved
 
