@@ -32,7 +32,8 @@ import time
 from dataclasses import dataclass
 
 # Which pool gets the threads when the numba backend runs: the GEMMs (BLAS) or the im2col,
-# col2im, pooling and activation loops (Numba). Measured on 2 cores; see benchmarks/README.
+# col2im, pooling and activation loops (Numba). BLAS: the GEMMs are the larger share of a step
+# (benchmarks/compare_torch.py --both-pools also times both pools parallel, for comparison).
 PARALLEL_SIDE = {"numpy": "blas", "numba": "blas", "cupy": "blas"}
 BLAS_ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 NUMBA_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS")
