@@ -121,7 +121,7 @@ def main() -> int:
 
     # The check must be able to fail: a body with an undeclared name must not compile.
     planted = cupy.ElementwiseKernel(
-        "raw T x, int32 n", "T y", "y = x[i] * not_declared;", "scratch_ae_planted"
+        "raw T x, int32 size", "T y", "y = x[i] * not_declared;", "scratch_ae_planted"
     )
     try:
         compile_cubin(kernel_source(planted, {"x": 1}, "float32"), args.arch[0])

@@ -318,3 +318,24 @@ def test_numba_optimizer_updates_equal_the_reference(dtype):
     numba_kernels.sgd_update(p, g, 0.5)
     np.testing.assert_allclose(p, p0 - np.float32(0.5) * g if dtype == np.float32
                                else p0 - 0.5 * g, rtol=1e-7)
+
+
+def test_cuda_bodies_have_no_local_named_n(fake_cupy):
+    """The CuPy kernels' CUDA code never declares or uses a name ``n``.
+
+    CuPy wraps each elementwise body in code of its own, and has documented ``n`` as one of its
+    names (the element count), so a local ``n`` could clash with it in some CuPy version. The
+    image index is ``img``. Read from the module's own strings (fake_cupy lets it import).
+    """
+    import re  # noqa: PLC0415
+
+    from scratch_ae.kernels import cupy_kernels  # noqa: PLC0415
+
+    specs = [v for k, v in vars(cupy_kernels).items() if k.isupper() and isinstance(v, tuple)
+             and len(v) == 3 and all(isinstance(s, str) for s in v)]
+    assert len(specs) == 4, "expected the four kernels: im2col, col2im, maxpool fwd/bwd"
+    for in_params, out_params, body in specs:
+        code = re.sub(r"//[^\n]*", "", body)  # comments may say what they like
+        params = re.findall(r"(\w+)\s*(?:,|$)", f"{in_params}, {out_params}")
+        assert "n" not in params, f"a kernel parameter is called n: {in_params}"
+        assert not re.search(r"\bn\b", code), f"a CUDA body uses the name n:\n{body}"

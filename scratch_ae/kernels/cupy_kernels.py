@@ -65,23 +65,27 @@ _INT32_LIMIT = 2**31
 #
 # They are kept as plain strings, (in_params, out_params, body), so that they can be read here
 # in one place -- and compiled by any C++ compiler for a check on a machine without a GPU.
+# The image index is called ``img``, never ``n``: CuPy wraps each body in code of its own, with
+# its own names (``i``, ``_ind``), and its documentation has described ``n`` as one of them (the
+# element count; chainer/chainer#1031), so a local ``n`` could clash with CuPy's in some version.
+# tests/test_kernels.py checks that no body declares or uses an ``n``.
 
 IM2COL = (
     "raw T x, int32 n_img, int32 n_ch, int32 h, int32 w, int32 kh, int32 kw, "
     "int32 sh, int32 sw, int32 pt, int32 pl, int32 oh, int32 ow",
     "T col",
     """
-    // col[(c*KH + ki)*KW + kj, (n*OH + y)*OW + q] = xpad[n, c, y*SH + ki, q*SW + kj]
+    // col[(c*KH + ki)*KW + kj, (img*OH + y)*OW + q] = xpad[img, c, y*SH + ki, q*SW + kj]
     int t = i;
-    const int q = t % ow;    t /= ow;
-    const int y = t % oh;    t /= oh;
-    const int n = t % n_img; t /= n_img;
-    const int kj = t % kw;   t /= kw;
+    const int q = t % ow;      t /= ow;
+    const int y = t % oh;      t /= oh;
+    const int img = t % n_img; t /= n_img;
+    const int kj = t % kw;     t /= kw;
     const int ki = t % kh;
     const int c = t / kh;
     const int r = y * sh + ki - pt;  // row and column in the unpadded input
     const int s = q * sw + kj - pl;
-    col = (r >= 0 && r < h && s >= 0 && s < w) ? x[((n * n_ch + c) * h + r) * w + s] : (T)0;
+    col = (r >= 0 && r < h && s >= 0 && s < w) ? x[((img * n_ch + c) * h + r) * w + s] : (T)0;
     """,
 )
 
@@ -90,12 +94,12 @@ COL2IM = (
     "int32 sh, int32 sw, int32 pt, int32 pl, int32 oh, int32 ow",
     "T x",
     """
-    // x[n, c, r, s] = sum of col over every (window y, q; offset ki, kj) that read this pixel.
+    // x[img, c, r, s] = sum of col over every (window y, q; offset ki, kj) that read this pixel.
     int t = i;
     const int s = t % w;    t /= w;
     const int r = t % h;    t /= h;
     const int c = t % n_ch;
-    const int n = t / n_ch;
+    const int img = t / n_ch;
     const int rp = r + pt;  // the pixel's row and column in the padded image
     const int sp = s + pl;
     // Window rows y with y*SH <= rp < y*SH + KH: y from ceil((rp - KH + 1) / SH) to rp / SH.
@@ -111,7 +115,7 @@ COL2IM = (
         const int ki = rp - y * sh;
         for (int q = q0; q < q1; ++q) {
             const int kj = sp - q * sw;
-            val += col[((c * kh + ki) * kw + kj) * n_cols + (n * oh + y) * ow + q];
+            val += col[((c * kh + ki) * kw + kj) * n_cols + (img * oh + y) * ow + q];
         }
     }
     x = val;
@@ -127,8 +131,8 @@ MAXPOOL_FORWARD = (
     const int q = t % ow;   t /= ow;
     const int r = t % oh;   t /= oh;
     const int c = t % n_ch;
-    const int n = t / n_ch;
-    const int plane = (n * n_ch + c) * h * w;
+    const int img = t / n_ch;
+    const int plane = (img * n_ch + c) * h * w;
     T best = 0;
     int best_k = -1;
     for (int ki = 0; ki < ph; ++ki) {
@@ -155,19 +159,19 @@ MAXPOOL_BACKWARD = (
     "int32 sh, int32 sw, int32 pt, int32 pl, int32 oh, int32 ow",
     "T dx",
     """
-    // dx[n, c, r, s] = sum of dy over the windows containing (r, s) whose argmax is (r, s).
+    // dx[img, c, r, s] = sum of dy over the windows containing (r, s) whose argmax is (r, s).
     int t = i;
     const int s = t % w;    t /= w;
     const int r = t % h;    t /= h;
     const int c = t % n_ch;
-    const int n = t / n_ch;
+    const int img = t / n_ch;
     const int rp = r + pt;
     const int sp = s + pl;
     const int y0 = max(0, (rp - ph + sh) / sh);
     const int y1 = min(oh, rp / sh + 1);
     const int q0 = max(0, (sp - pw + sw) / sw);
     const int q1 = min(ow, sp / sw + 1);
-    const int plane = (n * n_ch + c) * oh * ow;
+    const int plane = (img * n_ch + c) * oh * ow;
     T val = 0;
     for (int y = y0; y < y1; ++y) {
         for (int q = q0; q < q1; ++q) {
