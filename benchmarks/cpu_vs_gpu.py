@@ -25,6 +25,11 @@ Backends: ``numpy`` and ``numba`` (this library on the CPU), ``cupy`` (this libr
 built layer by layer from the same weights -- Linear for Dense, Conv2d, MaxPool2d and
 ConvTranspose2d with the same padding (checked: both give the same output before timing).
 
+A contender that cannot be built or timed -- a PyTorch translation whose outputs differ from
+ours, a layer with no translation, a CUDA error -- is dropped from that model and batch and
+listed under ``skipped_runs`` in the JSON (and in the table's notes) with its reason; the others
+keep their numbers. A failing scratch_ae backend is listed as FAILED and makes the exit status 1.
+
 ``--tag NAME`` appends ``@NAME`` to the backend names of a run (e.g. ``numba@2cores``), so that
 runs made under different conditions can be merged into one table with ``--merge``.
 """
@@ -249,17 +254,36 @@ def timer_for(name):
     return CpuTimer()
 
 
-def interleaved(contenders: dict, *, warmup: int, repeats: int, min_time: float) -> dict:
-    """``{name: (fn, timer)}`` -> ``{name: [seconds per call, ...]}``, contenders taking turns."""
-    calls = {}
+def interleaved(contenders: dict, *, warmup: int, repeats: int, min_time: float,
+                failed: dict | None = None) -> dict:
+    """``{name: (fn, timer)}`` -> ``{name: [seconds per call, ...]}``, contenders taking turns.
+
+    A contender whose ``fn`` raises is dropped (the others go on) and its exception is put in
+    ``failed[name]``; without ``failed`` the exception propagates.
+    """
+    calls, live = {}, dict(contenders)
+
+    def drop(name, exc):
+        if failed is None:
+            raise exc
+        failed[name] = exc
+        live.pop(name)
+
     for name, (fn, timer) in contenders.items():
-        for _ in range(max(warmup, 1)):
-            t = timer(fn, 1)
-        calls[name] = max(1, min(1000, math.ceil(min_time / max(t, 1e-7))))
-    runs = {name: [] for name in contenders}
+        try:
+            for _ in range(max(warmup, 1)):
+                t = timer(fn, 1)
+            calls[name] = max(1, min(1000, math.ceil(min_time / max(t, 1e-7))))
+        except Exception as exc:  # noqa: BLE001 - recorded in failed; the others still run
+            drop(name, exc)
+    runs = {name: [] for name in live}
     for _ in range(repeats):
-        for name, (fn, timer) in contenders.items():
-            runs[name].append(timer(fn, calls[name]))
+        for name, (fn, timer) in list(live.items()):
+            try:
+                runs[name].append(timer(fn, calls[name]))
+            except Exception as exc:  # noqa: BLE001
+                drop(name, exc)
+                runs.pop(name)
     return runs
 
 
@@ -307,13 +331,10 @@ class ScratchRun:
         return self.backend.use_backend(self.name)
 
     def train_step(self):
+        from scratch_ae.train import train_step  # noqa: PLC0415
+
         with self._selected():
-            m = self.model
-            m.zero_grad()
-            y = m.forward(self.x, training=True)
-            self.loss.forward(y, self.x)
-            m.backward(self.loss.backward())
-            self.optimizer.step(m)
+            train_step(self.model, self.loss, self.optimizer, self.x, self.x)
 
     def layer_steps(self):
         """``[(label, fn)]``: forward+backward of each layer on its in-model input."""
@@ -595,28 +616,43 @@ def run_benchmark(args, save=None) -> dict:
         env["h2d_chunk_ms"] = 1e3 * t(lambda: cupy.asarray(chunk), 5)
     env["first_call_s"] = compile_s
 
-    results, notes = [], []
+    results, skipped_runs = [], []
+
+    def skip(name, batch, b, exc, what):
+        """Record a contender that could not be built or timed; the others keep their numbers.
+
+        PyTorch contenders are comparisons: one that fails (no translation of a layer, outputs
+        that differ from ours, a CUDA error) is reported as skipped. A scratch_ae backend that
+        fails is a failure of this library: recorded the same way, and the exit status is 1.
+        """
+        reason = f"{what}: {type(exc).__name__}: {exc}".splitlines()[0][:300]
+        skipped_runs.append({"model": name, "batch": batch, "backend": b + tag, "reason": reason,
+                             "failure": not b.startswith("torch")})
+        print(f"[skip] {name} batch {batch} {b}{tag}: {reason}", file=sys.stderr, flush=True)
+
     for name in models:
         recipe = zoo.get_recipe(name)
         backend.seed(0)
         with backend.use_backend("numpy"):
             base = recipe.build()
         for batch in args.batches:
-            runs, torch_skip = {}, None
+            runs = {}
             for b in backends:
-                if b.startswith("torch"):
-                    try:
+                try:
+                    if b.startswith("torch"):
                         runs[b] = TorchRun(recipe, base, "cuda" if b == "torch-cuda" else "cpu",
                                            batch, check=not args.skip_torch_check)
-                    except NotImplementedError as exc:
-                        torch_skip = str(exc)
-                else:
-                    runs[b] = ScratchRun(recipe, base, b, batch)
-            if torch_skip and (name, torch_skip) not in notes:
-                notes.append((name, torch_skip))
+                    else:
+                        runs[b] = ScratchRun(recipe, base, b, batch)
+                except Exception as exc:  # noqa: BLE001 - one contender lost, not the run
+                    skip(name, batch, b, exc, "setup")
+            failed = {}
             contenders = {b: (r.train_step, timer_for(b)) for b, r in runs.items()}
             timed = interleaved(contenders, warmup=args.warmup, repeats=args.repeats,
-                                min_time=args.min_time)
+                                min_time=args.min_time, failed=failed)
+            for b, exc in failed.items():
+                skip(name, batch, b, exc, "training step")
+                runs.pop(b)
             line = []
             for b, secs in timed.items():
                 med = statistics.median(secs)
@@ -626,29 +662,49 @@ def run_benchmark(args, save=None) -> dict:
                                 "torch_max_diff": getattr(runs[b], "max_diff", None)})
                 line.append(f"{b}{tag} {batch / med:,.0f}/s")
             print(f"[train] {name:<16} batch {batch:>5}: " + ", ".join(line), flush=True)
+            env["skipped_runs"] = skipped_runs
             if save is not None:  # partial results survive a timeout
                 save({"environment": env, "results": results, "partial": True})
 
-            if name in (args.layer_models or []):
-                steps = {b: r.layer_steps() for b, r in runs.items()}
-                n_layers = min(len(s) for s in steps.values())
+            if name in (args.layer_models or []) and runs:
+                steps = {}
+                for b, r in runs.items():
+                    try:
+                        steps[b] = r.layer_steps()
+                    except Exception as exc:  # noqa: BLE001
+                        skip(name, batch, b, exc, "layer setup")
+                n_layers = min((len(s) for s in steps.values()), default=0)
                 for i in range(n_layers):
+                    failed = {}
                     contenders = {b: (s[i][1], timer_for(b)) for b, s in steps.items()}
                     timed = interleaved(contenders, warmup=args.warmup, repeats=args.repeats,
-                                        min_time=args.min_time / 4)
+                                        min_time=args.min_time / 4, failed=failed)
                     label = next((lbl for b, s in steps.items() if not b.startswith("torch")
                                   for lbl in [s[i][0]]), str(i))
+                    for b, exc in failed.items():
+                        skip(name, batch, b, exc, f"layer {label}")
+                        steps.pop(b)
                     for b, secs in timed.items():
                         med = statistics.median(secs)
                         results.append({"kind": "layer", "model": name, "batch": batch,
                                         "layer": label, "backend": b + tag, "median_s": med,
                                         "samples_per_s": batch / med, "runs_s": secs})
-    env["notes"] = [f"{m}: torch skipped ({why})" for m, why in notes]
+    env["skipped_runs"] = skipped_runs
     return {"environment": env, "results": results}
 
 
 # --------------------------------------------------------------------------------------------
 # report
+
+
+def _skipped_lines(skipped_runs) -> list[str]:
+    """One line per (backend, reason): which models and batches were skipped, and why."""
+    groups = {}
+    for r in skipped_runs:
+        key = (r["backend"], r["reason"], r.get("failure", False))
+        groups.setdefault(key, []).append(f"{r['model']}@{r['batch']}")
+    return [f"- {'FAILED' if failure else 'skipped'}: {b} on {', '.join(where)} -- {reason}"
+            for (b, reason, failure), where in groups.items()]
 
 
 def _fmt_rate(v):
@@ -677,8 +733,9 @@ def markdown(data_list) -> str:
                          f"{env['h2d_chunk_ms']:.2f} ms (left out of the train numbers)")
         for b, why in env.get("skipped_backends", {}).items():
             lines.append(f"- backend {b} skipped: {why}")
-        for note in env.get("notes", []):
+        for note in env.get("notes", []):  # results files written before skipped_runs
             lines.append(f"- {note}")
+        lines += _skipped_lines(env.get("skipped_runs", []))
         lines.append("")
 
     train = {(r["model"], r["batch"], r["backend"]): r for r in results if r["kind"] == "train"}
@@ -737,7 +794,10 @@ def main(argv=None) -> int:
     print(table)
     print(f"\nwrote {args.out / (stem + '.json')} and {args.out / (stem + '.md')}",
           file=sys.stderr)
-    return 0
+    failures = [r for r in data["environment"]["skipped_runs"] if r["failure"]]
+    if failures:
+        print(f"{len(failures)} scratch_ae run(s) FAILED (see 'FAILED' above)", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
