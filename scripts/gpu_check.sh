@@ -68,6 +68,16 @@ OPTIONAL=0    # set to 1 before the optional steps
 
 say() { echo "$*" | tee -a "$SUMMARY"; }
 
+# CPU_S: CPU seconds used by this script's finished children so far (user + sys). With the
+# 1-minute load it tells a step that computed for long from one that waited (for the GPU, or
+# for a busy machine). Not in a $(...): a subshell does not see its parent's children.
+cpu_now() {
+    times > "$TMP/times"
+    CPU_S=$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/);
+                           printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$TMP/times")
+}
+load1() { cut -d' ' -f1 /proc/loadavg 2> /dev/null || echo "?"; }
+
 # Pack WORK into OUT/gpu_check.tgz and copy the loose files out: after every step.
 LOOSE=(summary.txt test_gpu.log test_gpu.xml bench/merged.md warmup.log)
 snapshot() {
@@ -96,18 +106,22 @@ step() {
     fi
     local cmd="$*"
     echo "=== $name (limit ${limit} s): ${cmd:0:200}"
-    local t0=$SECONDS
+    local t0=$SECONDS c0
+    cpu_now
+    c0=$CPU_S
     timeout -s INT --kill-after=10 "$limit" "$@" > "$WORK/$name.log" 2>&1
     rc=$?
     tail -n 30 "$WORK/$name.log"
+    cpu_now
+    local used="cpu $((CPU_S - c0)) s, load $(load1)"
     if ((rc == 0)); then
-        say "=== $name: ok in $((SECONDS - t0)) s"
+        say "=== $name: ok in $((SECONDS - t0)) s ($used)"
         PASSED=$((PASSED + 1))
     elif ((rc == 124 || rc == 137)); then
-        say "=== $name: TIMED OUT after $((SECONDS - t0)) s (limit $limit s; log: $name.log)"
+        say "=== $name: TIMED OUT after $((SECONDS - t0)) s ($used; limit $limit s; log: $name.log)"
         if ((OPTIONAL)); then CUT+=("$name(timeout)"); else FAILED+=("$name(timeout)"); fi
     else
-        say "=== $name: FAILED with status $rc in $((SECONDS - t0)) s (log: $name.log)"
+        say "=== $name: FAILED with status $rc in $((SECONDS - t0)) s ($used; log: $name.log)"
         FAILED+=("$name")
     fi
     snapshot
@@ -164,8 +178,17 @@ say "GPU usable by scratch_ae: $( ((GPU_OK)) && echo yes || echo NO)"
 step warmup 120 220 "$PY" scripts/gpu_warmup.py "$WORK/warmup.json"
 
 # ------------------------------------------------------------------------------ 3. GPU tests
-step test_gpu 180 120 env SCRATCH_AE_REQUIRE_GPU=1 "$PY" -m pytest tests/test_gpu.py -m gpu -q \
-    -rs --durations=15 -p no:cacheprovider --junitxml="$WORK/test_gpu.xml"
+# The tests are small: their time goes to launching kernels from Python, one CPU core each, so
+# with pytest-xdist (there on the GPU machine) 8 processes share the GPU. GPU_CHECK_WORKERS
+# overrides (0: one process). pytest-timeout, when there, fails a hung test and goes on.
+PYTEST=("$PY" -m pytest tests/test_gpu.py -m gpu -q -rs --durations=15 -p no:cacheprovider
+        --junitxml="$WORK/test_gpu.xml")
+WORKERS=${GPU_CHECK_WORKERS:-$( (($(nproc) >= 16)) && echo 8 || echo 0)}
+if ((WORKERS > 0)) && "$PY" -c 'import xdist' 2> /dev/null; then
+    PYTEST+=(-n "$WORKERS")
+fi
+"$PY" -c 'import pytest_timeout' 2> /dev/null && PYTEST+=(--timeout=150)
+step test_gpu 180 120 env SCRATCH_AE_REQUIRE_GPU=1 "${PYTEST[@]}"
 
 # ------------------------------------------------------------------------------ 4-7. benchmarks
 # conv and batch 1024 first: a run cut short keeps (in its partial JSON) the bar's numbers.
