@@ -54,7 +54,10 @@ export PYTHONDONTWRITEBYTECODE=1
 export PYTHONUNBUFFERED=1
 unset SCRATCH_AE_BACKEND
 
-DEADLINE_S=${DEADLINE_S:-410}
+# GPU_CHECK_TIME_SCALE=N multiplies every cap and the deadline: only to rehearse the path on a
+# busy CPU, where everything takes N times longer (the run then no longer fits 8 minutes).
+SCALE=${GPU_CHECK_TIME_SCALE:-1}
+DEADLINE_S=${DEADLINE_S:-$((410 * SCALE))}
 DEADLINE=$((SECONDS + DEADLINE_S))
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/gpu_check.XXXXXX") || exit 1
 WORK=$TMP/gpu_check           # what goes into the tgz
@@ -95,7 +98,7 @@ trap 'exit 143' TERM INT      # so that the EXIT trap packs what there is
 # and never into the last RESERVE seconds before the deadline (kept for the required steps
 # after this one).
 step() {
-    local name=$1 cap=$2 reserve=$3 rc
+    local name=$1 cap=$(($2 * SCALE)) reserve=$(($3 * SCALE)) rc
     shift 3
     local limit=$((DEADLINE - SECONDS - reserve - 10))  # 10 s: SIGINT's grace, then KILL
     ((cap < limit)) && limit=$cap
@@ -140,6 +143,7 @@ step() {
     fi
 } > "$WORK/env.log" 2>&1
 head -n 2 "$WORK/env.log" | tee -a "$SUMMARY"
+((SCALE != 1)) && say "GPU_CHECK_TIME_SCALE=$SCALE: every cap and the deadline x $SCALE"
 FAKE=$("$PY" -c 'import cupy; print(int(getattr(cupy, "FAKE", False)))' 2> /dev/null || echo 0)
 if ((FAKE)); then
     say "REHEARSAL: cupy is fake_cupy (NumPy on the CPU). Nothing here is GPU evidence."
@@ -230,7 +234,7 @@ step bench_cpu 60 0 "${BENCH[@]}" --models conv stacked --batches 1024 128 32 --
 # ------------------------------------------------------------------------------ 8. merge, verdicts
 # After the deadline: these two are short and what the run is for.
 OPTIONAL=0
-DEADLINE=$((SECONDS + 60))
+DEADLINE=$((SECONDS + 60 * SCALE))
 mapfile -t JSONS < <(for d in gpu 2cores zoo cpu; do
     ls "$WORK/bench/$d"/results*.json 2> /dev/null | grep -v partial \
         || ls "$WORK/bench/$d"/results*.partial.json 2> /dev/null  # a run cut short
@@ -243,7 +247,7 @@ else
 fi
 REPORT=("$PY" scripts/gpu_report.py "$WORK")
 ((FAKE)) && REPORT+=(--rehearsal)
-timeout 20 "${REPORT[@]}" 2>&1 | tee -a "$SUMMARY"
+timeout $((20 * SCALE)) "${REPORT[@]}" 2>&1 | tee -a "$SUMMARY"
 BAR_STATUS=${PIPESTATUS[0]}
 BAR=$(cat "$WORK/bar.txt" 2> /dev/null || echo "BAR: NOT MEASURED (the report failed: status $BAR_STATUS)")
 
