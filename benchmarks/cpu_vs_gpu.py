@@ -28,7 +28,8 @@ ConvTranspose2d with the same padding (checked: both give the same output before
 A contender that cannot be built or timed -- a PyTorch translation whose outputs differ from
 ours, a layer with no translation, a CUDA error -- is dropped from that model and batch and
 listed under ``skipped_runs`` in the JSON (and in the table's notes) with its reason; the others
-keep their numbers. A failing scratch_ae backend is listed as FAILED and makes the exit status 1.
+keep their numbers. A failing scratch_ae backend is listed as FAILED and makes the exit status 1,
+as does a run that measured nothing (no backend asked for is usable here).
 
 ``--tag NAME`` appends ``@NAME`` to the backend names of a run (e.g. ``numba@2cores``), so that
 runs made under different conditions can be merged into one table with ``--merge``.
@@ -797,7 +798,9 @@ def main(argv=None) -> int:
     failures = [r for r in data["environment"]["skipped_runs"] if r["failure"]]
     if failures:
         print(f"{len(failures)} scratch_ae run(s) FAILED (see 'FAILED' above)", file=sys.stderr)
-    return 1 if failures else 0
+    if not data["results"]:
+        print("nothing was measured: no backend asked for is usable here", file=sys.stderr)
+    return 1 if failures or not data["results"] else 0
 
 
 if __name__ == "__main__":

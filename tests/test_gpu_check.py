@@ -164,6 +164,15 @@ def test_a_failing_scratch_ae_backend_fails_the_run_but_keeps_the_others(bench, 
     assert data["environment"]["skipped_runs"][0]["failure"] is True
 
 
+def test_a_run_that_measured_nothing_fails(bench, monkeypatch, tmp_path):
+    """The bar's 2-core baseline asks for numba alone: without numba it must not pass."""
+    _only(bench, monkeypatch, numpy=None, numba="Numba cannot be imported")
+    assert bench.main(_bench_args(tmp_path, "numba")) == 1
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["results"] == []
+    assert data["environment"]["skipped_backends"] == {"numba": "Numba cannot be imported"}
+
+
 def test_the_real_torch_check_catches_a_wrong_translation(bench, monkeypatch):
     pytest.importorskip("torch")
     from scratch_ae import backend  # noqa: PLC0415
