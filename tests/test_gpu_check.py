@@ -66,7 +66,7 @@ def test_script_runs_required_steps_before_optional_ones():
     assert optional_from < text.index("step bench_zoo_gpu")
     # ...and the caps of the required steps fit in the deadline with the merge and report.
     caps = dict((n, int(c)) for n, c, _ in steps)
-    deadline = int(re.search(r"DEADLINE_S:-(\d+)", text).group(1))
+    deadline = int(re.search(r"DEADLINE_S:-\$\(\((\d+) \* SCALE\)\)", text).group(1))
     assert deadline + 20 + 10 + 20 + 10 < 8 * 60  # merge (+ SIGINT grace), report, packing
     # A required step may not eat the time reserved for the required steps after it.
     reserve = {n: int(r) for n, _, r in steps}
