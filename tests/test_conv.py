@@ -467,3 +467,34 @@ def test_numba_and_numpy_backends_agree(make, dtype):
     np.testing.assert_allclose(dx1, dx0, rtol=tol, atol=tol)
     for k in g0:
         np.testing.assert_allclose(g1[k], g0[k], rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_numba_conv_layers_in_pieces_match_numpy_on_the_whole_batch(transpose, dtype):
+    """Numba sends a batch through im2col a few images at a time (conv.pieces): a ragged batch
+    of 37 (16 + 16 + 5) gives what NumPy gives in one piece, forward and backward."""
+    from scratch_ae import backend as B
+    from scratch_ae.kernels import numba_kernels
+    from scratch_ae.layers.conv import Conv2D, Conv2DTranspose, pieces
+
+    assert [s.stop - s.start for s in pieces(numba_kernels, 37)] == [16, 16, 5]
+    rng = np.random.default_rng(5)
+    layer = (Conv2DTranspose(3, 4, 3, stride=2, padding="same") if transpose
+             else Conv2D(3, 4, 3, padding="same"))
+    layer.astype(dtype)
+    x = rng.standard_normal((37, 3, 6, 6)).astype(dtype)
+    out = {}
+    for name in ("numpy", "numba"):
+        with B.use_backend(name):
+            layer.zero_grad()
+            y = layer.forward(x)
+            dy = np.random.default_rng(6).standard_normal(y.shape).astype(dtype)
+            dx = layer.backward(dy)
+            out[name] = (y, dx, *(g.copy() for g in layer.grads.values()))
+    # Sums over the batch (dW, db) are added in another order: they agree to rounding, which
+    # in float32 is relative to the size of the sum's terms (up to ~50 here), not of the result.
+    eps = np.finfo(dtype).eps
+    for got, want in zip(out["numba"], out["numpy"], strict=True):
+        assert got.shape == want.shape and got.dtype == want.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=0, atol=64 * eps * np.abs(want).max())

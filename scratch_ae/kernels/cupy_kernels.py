@@ -49,6 +49,7 @@ from .numpy_kernels import (  # noqa: F401, E402 - re-exported: same API
     channel_major,
     channel_sums,
     channels_first,
+    conv_chunk,
     conv_grad_output,
     conv_output,
     rmsprop_update,

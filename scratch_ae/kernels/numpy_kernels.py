@@ -60,6 +60,11 @@ def im2col(x, kernel, stride, pads):
     return col.reshape(c * kh * kw, n * oh * ow)
 
 
+def conv_chunk(n):
+    """How many images a conv layer sends through im2col at once: all ``n`` of them here."""
+    return n
+
+
 def col2im(col, x_shape, kernel, stride, pads):
     """Fold columns back into images, summing where windows overlap (the adjoint of im2col).
 

@@ -30,6 +30,18 @@ from ..geometry import (
 from .base import Layer, glorot_uniform
 
 
+def pieces(K, n: int) -> list[slice]:
+    """The slices of a batch of ``n`` images that go through im2col together.
+
+    The kernels decide (``K.conv_chunk(n)``): NumPy, the reference, and CuPy take the whole
+    batch at once; Numba a few images at a time, so that each piece's ``col`` matrix (KH*KW
+    times the size of its images) stays in the CPU's cache between im2col and the GEMM. That
+    was 1.4x faster per layer at batch 128, and gives the same numbers to rounding.
+    """
+    c = K.conv_chunk(n)
+    return [slice(i, min(i + c, n)) for i in range(0, n, c)]
+
+
 class Conv2D(Layer):
     """2-D convolution (cross-correlation, as in every deep-learning library).
 
@@ -75,26 +87,34 @@ class Conv2D(Layer):
         n = x.shape[0]
         pads = self._pads(x.shape[2:])
         oh, ow = output_hw(x.shape, self.kernel, self.stride, pads)
-        col = K.im2col(x, self.kernel, self.stride, pads)
-        y2 = self.params["W"].reshape(self.out_ch, -1) @ col  # (OC, N*OH*OW)
-        # The product comes out channel-major; one copy makes it C-contiguous NCHW so that the
-        # next layer reads it row by row, and adds the bias on the way: y = y2 + b.
-        y = K.conv_output(y2, self.params["b"], n, oh, ow)
-        self.x_shape, self.pads, self.col = x.shape, pads, col
-        return y
+        W2, b = self.params["W"].reshape(self.out_ch, -1), self.params["b"]
+        self.pieces, self.cols, ys = pieces(K, n), [], []
+        for s in self.pieces:  # one piece, the whole batch, except on Numba (see pieces)
+            col = K.im2col(x[s], self.kernel, self.stride, pads)  # (C*KH*KW, n*OH*OW)
+            # W2 @ col comes out channel-major; one copy makes it C-contiguous NCHW so that the
+            # next layer reads it row by row, and adds the bias on the way: y = W2 @ col + b.
+            ys.append(K.conv_output(W2 @ col, b, s.stop - s.start, oh, ow))
+            self.cols.append(col)
+        self.x_shape, self.pads = x.shape, pads
+        return ys[0] if len(ys) == 1 else xp.concatenate(ys)
 
     def backward(self, dy):
-        xp = backend.get_array_module(dy, self.col, where="Conv2D.backward")
+        xp = backend.get_array_module(dy, self.cols[0], where="Conv2D.backward")
         K = backend.kernels(xp)
         W = self.params["W"]
-        # dy2: dy as (OC, N*OH*OW), a copy (dy is only read); db: dy summed over n, oh, ow.
-        dy2, db = K.conv_grad_output(dy)
-        self.grads["W"] += (dy2 @ self.col.T).reshape(W.shape)
-        self.grads["b"] += db
-        if not self.input_grad:  # the model's first layer, in fit: dL/dx is not wanted
+        dxs = []
+        for s, col in zip(self.pieces, self.cols, strict=True):
+            # dy2: dy as (OC, n*OH*OW), a copy (dy is only read); db: dy summed over n, oh, ow.
+            dy2, db = K.conv_grad_output(dy[s])
+            self.grads["W"] += (dy2 @ col.T).reshape(W.shape)
+            self.grads["b"] += db
+            if self.input_grad:  # False on the model's first layer in fit: nobody reads dL/dx
+                dcol = W.reshape(self.out_ch, -1).T @ dy2  # (C*KH*KW, n*OH*OW)
+                shape = (s.stop - s.start, *self.x_shape[1:])
+                dxs.append(K.col2im(dcol, shape, self.kernel, self.stride, self.pads))
+        if not self.input_grad:
             return None
-        dcol = W.reshape(self.out_ch, -1).T @ dy2  # (C*KH*KW, N*OH*OW)
-        return K.col2im(dcol, self.x_shape, self.kernel, self.stride, self.pads)
+        return dxs[0] if len(dxs) == 1 else xp.concatenate(dxs)
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
@@ -163,23 +183,36 @@ class Conv2DTranspose(Layer):
         K = backend.kernels(xp)
         n, _, h, w = x.shape
         (oh, ow), pads = self._geometry((h, w))
-        x2 = K.channel_major(x)  # (C, N*H*W)
-        col = self.params["W"].reshape(self.in_ch, -1).T @ x2  # (OC*KH*KW, N*H*W)
-        y = K.col2im(col, (n, self.out_ch, oh, ow), self.kernel, self.stride, pads)
+        W2 = self.params["W"].reshape(self.in_ch, -1)
+        self.pieces, self.x2s, ys = pieces(K, n), [], []
+        for s in self.pieces:  # one piece, the whole batch, except on Numba (see pieces)
+            x2 = K.channel_major(x[s])  # (C, n*H*W)
+            col = W2.T @ x2  # (OC*KH*KW, n*H*W)
+            ys.append(K.col2im(col, (s.stop - s.start, self.out_ch, oh, ow), self.kernel,
+                               self.stride, pads))
+            self.x2s.append(x2)
+        y = ys[0] if len(ys) == 1 else xp.concatenate(ys)
         y += self.params["b"].reshape(1, -1, 1, 1)
-        self.x2, self.x_shape, self.pads = x2, x.shape, pads
+        self.x_shape, self.pads = x.shape, pads
         return y
 
     def backward(self, dy):
-        xp = backend.get_array_module(dy, self.x2, where="Conv2DTranspose.backward")
+        xp = backend.get_array_module(dy, self.x2s[0], where="Conv2DTranspose.backward")
         K = backend.kernels(xp)
         W = self.params["W"]
-        n, c, h, w = self.x_shape
-        dcol = K.im2col(dy, self.kernel, self.stride, self.pads)  # (OC*KH*KW, N*H*W)
-        self.grads["W"] += (self.x2 @ dcol.T).reshape(W.shape)
+        _, c, h, w = self.x_shape
+        dxs = []
+        for s, x2 in zip(self.pieces, self.x2s, strict=True):
+            dcol = K.im2col(dy[s], self.kernel, self.stride, self.pads)  # (OC*KH*KW, n*H*W)
+            self.grads["W"] += (x2 @ dcol.T).reshape(W.shape)
+            if self.input_grad:  # False on the model's first layer in fit: nobody reads dL/dx
+                dx2 = W.reshape(self.in_ch, -1) @ dcol  # (C, n*H*W)
+                m = s.stop - s.start
+                dxs.append(K.channels_first(dx2, m).reshape(m, c, h, w))
         self.grads["b"] += K.channel_sums(dy)
-        dx2 = W.reshape(self.in_ch, -1) @ dcol  # (C, N*H*W)
-        return K.channels_first(dx2, n).reshape(n, c, h, w)
+        if not self.input_grad:
+            return None
+        return dxs[0] if len(dxs) == 1 else xp.concatenate(dxs)
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
