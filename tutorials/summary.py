@@ -78,6 +78,13 @@ def block(name: str) -> str:
     return "\n".join(lines)
 
 
+def _higher(model: float, pca: float) -> str:
+    """Which is higher; within 0.005 (25 of 5,000 codes) it is called a tie."""
+    if abs(model - pca) < 0.005:
+        return "tie (within 0.005)"
+    return "model" if model > pca else "PCA"
+
+
 def knn_table() -> str:
     rows = ["| tutorial | codes | size | k-NN accuracy | PCA, same size | higher |",
             "|---|---|---|---|---|---|"]
@@ -88,13 +95,13 @@ def knn_table() -> str:
             continue
         for key, c in m.get("codes", {}).items():
             pca = c.get("pca_knn_accuracy")
-            higher = "—" if pca is None else ("model" if c["knn_accuracy"] > pca else "PCA")
+            higher = "—" if pca is None else _higher(c["knn_accuracy"], pca)
             rows.append(f"| {d.stem} | {key} | {c['code_size']} | {f(c['knn_accuracy'])} | "
                         f"{f(pca)} | {higher} |")
         h = m.get("hinton")
         if h:
             for key in ("deep_direct", "deep_pretrained"):
-                higher = "model" if h[key]["knn_accuracy"] > h["pca30_knn_accuracy"] else "PCA"
+                higher = _higher(h[key]["knn_accuracy"], h["pca30_knn_accuracy"])
                 rows.append(f"| {d.stem} | {key} | 30 | {f(h[key]['knn_accuracy'])} | "
                             f"{f(h['pca30_knn_accuracy'])} | {higher} |")
     return "\n".join(rows)
@@ -206,8 +213,9 @@ def _claim_rows():
         pca = an["anomaly"][f"PCA-30 without {d}s"]["roc_auc"]
         rows.append(("\"Regular Autoencoders are good for performing Anomaly detection\"",
                      "11", f"ROC AUC for unseen {d}s: AE {auc:.3f}, PCA-30 {pca:.3f}",
-                     ("holds" if auc >= 0.9 else "only partly" if auc > 0.7 else
-                      "does not hold") + (", but PCA does as well" if pca >= auc else "")))
+                     ("holds" if auc >= 0.9 else "mostly (AUC below 0.9)" if auc >= 0.8 else
+                      "only partly" if auc > 0.7 else "does not hold")
+                     + (", but PCA does as well" if pca >= auc else ", better than PCA")))
     else:
         rows.append(("AEs are good anomaly detectors", "11", "pending", "pending"))
     h = load("12_deep_hinton")
