@@ -359,7 +359,8 @@ class _GuardedStep:
                 f"became NaN or infinite; the first non-finite value was {culprit}. The weights "
                 f"are those before this step{saved}. {CAUSES}") from None
         if self.history.start_loss is None and self.on_host:  # for the divergence warning
-            self.history.start_loss = float(value)
+            # With its penalty, like the epoch losses it is compared with (sparse models, VAE).
+            self.history.start_loss = float(value) + float(self.model.total_penalty())
         return value
 
 
@@ -432,7 +433,7 @@ def _report(bar, tally, history):
     loss_value = tally.mean("loss")  # the one device-to-host read every LOG_EVERY steps
     _check_finite(loss_value, f"after {tally.seen} samples")
     if history.start_loss is None:  # on a GPU: the first loss read back stands for the start
-        history.start_loss = loss_value
+        history.start_loss = loss_value + tally.mean("penalty")
     if bar is not None:
         bar.update(tally.seen - bar.n)
         post = {"loss": f"{loss_value:.4f}"}
