@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import backend, threads
+from .guard import CAUSES, GuardedOptimizer, NonFiniteError, _BadGradients, diagnose
 from .losses import BCE, BCEWithLogits, get_loss
 from .optim import SGD, get_optimizer
 
@@ -213,8 +215,6 @@ def _run(model, step, batches, *, report=None, max_steps=None) -> _Tally:
 def _check_finite(value, when: str):
     """The one check that training has not diverged (NaN or inf loss)."""
     if not math.isfinite(value):
-        from .guard import CAUSES  # noqa: PLC0415
-
         raise FloatingPointError(f"the training loss became {value} {when}. {CAUSES}")
 
 
@@ -334,8 +334,6 @@ class _GuardedStep:
     """
 
     def __init__(self, model, loss_fn, optimizer, history, checkpoint_dir, on_host: bool):
-        from .guard import GuardedOptimizer  # noqa: PLC0415
-
         self.model, self.loss_fn, self.history = model, loss_fn, history
         self.checkpoint_dir, self.on_host = checkpoint_dir, on_host
         self.optimizer = GuardedOptimizer(optimizer, check=on_host)  # GPU: see scratch_ae.guard
@@ -345,8 +343,6 @@ class _GuardedStep:
         self.epoch, self.step = epoch, 0
 
     def __call__(self, xb, tb):
-        from .guard import CAUSES, NonFiniteError, _BadGradients, diagnose  # noqa: PLC0415
-
         self.step += 1
         try:
             value = train_step(self.model, self.loss_fn, self.optimizer, xb, tb)
@@ -370,8 +366,6 @@ DIVERGED = 2.0
 
 
 def _warn_if_diverged(history: History) -> None:
-    import warnings  # noqa: PLC0415
-
     losses = history.history.get("loss", [])
     if not losses:
         return
