@@ -20,8 +20,9 @@ How, so that the numbers can be trusted on a small shared machine:
   short pause between turns for the last one's spinning threads to go to sleep; a change in the
   machine's load then hits every contender alike;
 * each library runs at 1 thread and at all usable cores (scratch_ae: ``set_threads(n)``, which
-  puts the backend's parallel side at n and the other pool at 1; torch: ``set_num_threads``),
-  and the table compares each library at its best;
+  puts the backend's parallel side at n and the other pool at 1, and for numba also
+  ``1+n``: BLAS 1 and the Numba side at n, which runs the conv layers' pieces side by side;
+  torch: ``set_num_threads``), and the table compares each library at its best;
 * reported: the median over turns of samples per second, with the lowest and highest turn; the
   peak resident memory of each contender's process; the achieved GFLOP/s (the model's GEMM
   arithmetic, forward and backward, per sample times samples/s) next to this machine's
@@ -346,9 +347,15 @@ def sgemm_peak(threads_list) -> dict:
 def run_config(config, args, pool) -> dict:
     model_name, batch = config.split("@")
     contenders = [(lib, t) for lib in args.libraries for t in args.threads]
-    if args.both_pools and "numba" in args.libraries and max(args.threads) > 1:
+    if "numba" in args.libraries and max(args.threads) > 1:
+        # "N" puts BLAS at N threads and Numba at 1; "1+N" the other side: BLAS 1, and the
+        # Numba side (its loops, and the conv layers' pieces side by side) at N. fit's thread
+        # trial picks between the two, so both are the library's own settings.
         n = max(args.threads)
-        contenders.insert(contenders.index(("numba", n)) + 1, ("numba", f"{n}+{n}"))
+        at = contenders.index(("numba", n)) + 1
+        contenders.insert(at, ("numba", f"1+{n}"))
+        if args.both_pools:
+            contenders.insert(at + 1, ("numba", f"{n}+{n}"))
     procs, info = {}, {}
     for lib, t in contenders:  # started together: they compile and warm up side by side
         procs[(lib, t)] = _spawn([lib, model_name, batch, str(t)], _worker_env(lib, t, pool))

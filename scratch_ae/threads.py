@@ -12,10 +12,13 @@ running 6x to 10x slower that way. So the rule is:
   (numpy backend: BLAS does all the arithmetic; numba backend: see ``PARALLEL_SIDE``);
 * only as many threads as there are *free* cores, measured over a fifth of a second when the
   policy is chosen (the CPU time other programs used, from ``/proc/stat``);
-* and then a trial, because a fifth of a second can catch a busy machine at a quiet moment:
-  when the automatic choice is more than one thread, ``fit`` times its first steps with it and
-  the next ones with 1 thread, and keeps the parallel setting only if it was at least
-  ``TRIAL_MARGIN`` faster (:class:`Trial`);
+* and then a trial, because a fifth of a second can catch a busy machine at a quiet moment,
+  and because which side should be parallel depends on the model: when the automatic choice is
+  more than one thread, ``fit`` times its first steps with it, on the numba backend the next
+  ones with the other side parallel (dense models live in BLAS's GEMMs; conv models gain more
+  from running their pieces side by side), then some with 1 thread, and keeps the fastest
+  parallel setting only if it was at least ``TRIAL_MARGIN`` faster than 1 thread
+  (:class:`Trial`);
 * the usual environment variables win over the automatic choice: ``OPENBLAS_NUM_THREADS``,
   ``MKL_NUM_THREADS`` or ``OMP_NUM_THREADS`` for BLAS, ``NUMBA_NUM_THREADS`` (or
   ``OMP_NUM_THREADS``) for Numba; and :func:`set_threads` wins over everything.
@@ -230,13 +233,15 @@ def current() -> ThreadPolicy | None:
 
 
 class Trial:
-    """Time a few training steps with the automatic policy and with 1 thread; keep the faster.
+    """Time a few training steps with each sensible setting; keep the fastest.
 
     ``fit`` runs its steps through :meth:`wrap` (``trial.step(run, n_samples)`` each). When
     the policy in force is automatic and parallel, the first ``TRIAL_SKIP + TRIAL_STEPS``
-    steps run with it, the next as many with one thread everywhere; then the parallel policy is
-    restored only if its samples per second beat one thread's by ``TRIAL_MARGIN``. Otherwise,
-    and once decided, it just runs the step.
+    steps run with it, the next as many with each other candidate: on the numba backend, the
+    other side parallel (BLAS 1, the Numba side at n: its loops, and the conv layers' pieces
+    side by side); last, 1 thread everywhere. The fastest parallel setting is kept only if it
+    beat one thread by ``TRIAL_MARGIN``; otherwise 1 thread is. Once decided, or when there is
+    nothing to try, it just runs the step. Every trial step is a real training step.
     """
 
     def __init__(self, backend_name: str):
@@ -244,8 +249,17 @@ class Trial:
         self.active = (policy is not None and policy.source == "auto"
                        and max(policy.blas, policy.numba) > 1)
         self.parallel, self.phase, self.count = policy, 0, 0
-        self.rates = []
+        self.candidates, self.rates = [policy], []
         self.seconds = self.samples = 0.0
+        if not self.active:
+            return
+        n = max(policy.blas, policy.numba)
+        if backend_name == "numba":  # the side the policy did not pick, at the same n
+            b, m = (1, n) if policy.blas > 1 else (n, 1)
+            side = "BLAS" if b > 1 else "Numba"
+            self.candidates.append(ThreadPolicy(b, m, f"{policy.reason}; {side} side tried",
+                                                backend_name, "auto"))
+        self.candidates.append(ThreadPolicy(1, 1, "trial of 1 thread", backend_name, "auto"))
 
     def wrap(self, step):
         """``step(xb, tb)`` run through the trial (``step`` itself when there is no trial)."""
@@ -265,22 +279,24 @@ class Trial:
         if self.count == TRIAL_SKIP + TRIAL_STEPS:
             self.rates.append(self.samples / max(self.seconds, 1e-9))
             self.count, self.seconds, self.samples = 0, 0.0, 0.0
-            if self.phase == 0:
-                apply(ThreadPolicy(1, 1, "trial of 1 thread", self.parallel.backend, "auto"))
-                self.phase = 1
+            self.phase += 1
+            if self.phase < len(self.candidates):
+                apply(self.candidates[self.phase])
             else:
                 self._decide()
         return value
 
     def _decide(self):
-        par, one = self.rates
-        p = self.parallel
+        *par_rates, one = self.rates
+        best = max(range(len(par_rates)), key=par_rates.__getitem__)
+        par, p = par_rates[best], self.candidates[best]
+        tried = ", ".join(f"BLAS {c.blas} Numba {c.numba}: {r:,.0f}"
+                          for c, r in zip(self.candidates, self.rates, strict=True))
         if par >= TRIAL_MARGIN * one:
-            apply(ThreadPolicy(p.blas, p.numba, f"{p.reason}; kept after a trial: "
-                               f"{par:,.0f} samples/s against {one:,.0f} with 1 thread",
+            apply(ThreadPolicy(p.blas, p.numba, f"{self.parallel.reason}; kept BLAS {p.blas}, "
+                               f"Numba {p.numba} after a trial (samples/s, {tried})",
                                p.backend, "auto"))
         else:
-            apply(ThreadPolicy(1, 1, f"{p.reason}; but 1 thread won a trial: {one:,.0f} "
-                               f"samples/s against {par:,.0f} with BLAS {p.blas}, Numba "
-                               f"{p.numba}", p.backend, "auto"))
+            apply(ThreadPolicy(1, 1, f"{self.parallel.reason}; but 1 thread won a trial "
+                               f"(samples/s, {tried})", p.backend, "auto"))
         self.active = False

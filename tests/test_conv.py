@@ -498,3 +498,57 @@ def test_numba_conv_layers_in_pieces_match_numpy_on_the_whole_batch(transpose, d
     for got, want in zip(out["numba"], out["numpy"], strict=True):
         assert got.shape == want.shape and got.dtype == want.dtype == dtype
         np.testing.assert_allclose(got, want, rtol=0, atol=64 * eps * np.abs(want).max())
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_numba_conv_pieces_on_threads_give_the_same_bits(transpose, monkeypatch):
+    """With the Numba side parallel, map_pieces runs a conv layer's pieces on its own threads
+    (each with the serial im2col/col2im): forward, dL/dx and the summed dL/dW, dL/db are the
+    same bits as the pieces one after the other, and no piece ran on the calling thread."""
+    import threading
+
+    from scratch_ae import backend as B
+    from scratch_ae import threads
+    from scratch_ae.kernels import numba_kernels as nk
+    from scratch_ae.layers.conv import Conv2D, Conv2DTranspose
+
+    seen = []  # (loop, thread) of every im2col/col2im loop that ran
+
+    def spy(name):
+        real = getattr(nk, name)
+
+        def loop(*args):
+            seen.append((name, threading.current_thread().name))
+            return real(*args)
+        monkeypatch.setattr(nk, name, loop)
+
+    for name in ("_im2col_loop", "_col2im_loop", "_im2col_serial", "_col2im_serial"):
+        spy(name)
+    saved = dict(threads._state)
+    rng = np.random.default_rng(7)
+    layer = (Conv2DTranspose(3, 4, 3, stride=2, padding="same") if transpose
+             else Conv2D(3, 4, 3, padding="same"))
+    x = rng.standard_normal((53, 3, 8, 8)).astype(np.float32)  # 4 pieces: 16+16+16+5
+    out = {}
+    try:
+        for numba_threads in (1, 2):
+            threads.set_threads(blas=1, numba=numba_threads, backend_name="numba")
+            seen.clear()
+            with B.use_backend("numba"):
+                layer.zero_grad()
+                y = layer.forward(x)
+                dx = layer.backward(np.random.default_rng(8).standard_normal(y.shape)
+                                    .astype(np.float32))
+            out[numba_threads] = (y, dx, *(g.copy() for g in layer.grads.values()))
+            # 4 pieces, forward and backward; on threads, only the serial twins, never here.
+            want = (("_im2col_serial", "_col2im_serial"), "scratch_ae-piece") \
+                if numba_threads == 2 else (("_im2col_loop", "_col2im_loop"), "MainThread")
+            assert len(seen) == 8 and all(loop in want[0] and thread.startswith(want[1])
+                                          for loop, thread in seen), seen
+    finally:
+        threads._state.update(saved)
+        if saved["policy"] is not None:
+            threads.apply(saved["policy"])
+            threads._state.update(saved)
+    for got, want in zip(out[2], out[1], strict=True):
+        assert got.dtype == want.dtype and np.array_equal(got, want)

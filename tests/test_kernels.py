@@ -250,6 +250,27 @@ def test_numba_selu_and_sigmoid_match_the_reference(dtype, shape):
                                numpy_kernels.sigmoid_backward(dy, s_ref), **tol)
 
 
+def test_numba_selu_in_blocks_on_threads_gives_the_serial_bits():
+    """Big float32 activations run in blocks on the Numba side's threads: the same values as
+    one serial pass, including the ragged last block."""
+    from scratch_ae import threads
+
+    n = numba_kernels.SELU_PARALLEL_MIN + 3 * numba_kernels.SELU_BLOCK + 17
+    x = _elem_inputs(np.float32, (n,), seed=3)
+    y0, d0 = np.empty_like(x), np.empty_like(x)
+    numba_kernels._selu_loop32(x, y0, d0)
+    saved = dict(threads._state)
+    try:
+        threads.set_threads(blas=1, numba=2, backend_name="numba")
+        y, d = numba_kernels.selu_forward(x)
+    finally:
+        threads._state.update(saved)
+        if saved["policy"] is not None:
+            threads.apply(saved["policy"])
+            threads._state.update(saved)
+    assert np.array_equal(y, y0) and np.array_equal(d, d0)
+
+
 def test_numba_selu_is_exact_to_a_few_ulp_near_zero():
     # Where exp(x) - 1 would cancel, the polynomial must keep full relative precision.
     x = -np.logspace(-30, np.log10(0.3), 2000).astype(np.float32)

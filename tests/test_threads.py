@@ -158,7 +158,29 @@ def test_the_trial_keeps_parallel_threads_only_when_they_win(monkeypatch, parall
     assert seen[:n] == [2] * n and seen[n:2 * n] == [1] * n  # each setting had its turn
     p = threads.current()
     assert (p.blas == 2) is kept and not trial.active
-    assert ("kept after a trial" if kept else "1 thread won a trial") in p.reason
+    assert ("after a trial" if kept else "1 thread won a trial") in p.reason
+
+
+@pytest.mark.parametrize(("blas_s", "numba_s", "want"), [
+    (0.5, 0.4, (1, 2)),   # the Numba side (conv pieces side by side) was fastest
+    (0.4, 0.5, (2, 1)),   # BLAS's threads were fastest
+    (0.98, 0.97, (1, 1)),  # neither beat one thread by TRIAL_MARGIN
+])
+def test_the_numba_trial_tries_both_sides_and_one_thread(monkeypatch, blas_s, numba_s, want):
+    threads.apply(threads.ThreadPolicy(2, 1, "2 usable cores", "numba", "auto"))
+    clock = {"t": 0.0}
+    monkeypatch.setattr(threads.time, "perf_counter", lambda: clock["t"])
+    trial = threads.Trial("numba")
+    n = threads.TRIAL_SKIP + threads.TRIAL_STEPS
+    seen = []
+    for _ in range(3 * n + 5):
+        p = threads.current()
+        seconds = {(2, 1): blas_s, (1, 2): numba_s, (1, 1): 1.0}[(p.blas, p.numba)]
+        trial.step(lambda s=seconds: clock.__setitem__("t", clock["t"] + s), 32)
+        seen.append((p.blas, p.numba))
+    assert seen[:3 * n] == [(2, 1)] * n + [(1, 2)] * n + [(1, 1)] * n
+    assert (threads.current().blas, threads.current().numba) == want and not trial.active
+    assert all(f"{r:,.0f}" in threads.current().reason for r in (32 / blas_s, 32 / numba_s, 32))
 
 
 def test_no_trial_for_explicit_or_single_thread_policies():

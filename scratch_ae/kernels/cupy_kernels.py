@@ -52,6 +52,7 @@ from .numpy_kernels import (  # noqa: F401, E402 - re-exported: same API
     conv_chunk,
     conv_grad_output,
     conv_output,
+    map_pieces,
     rmsprop_update,
     selu_forward,
     sgd_update,

@@ -6,7 +6,7 @@ the reference code. What changes here is only *how* the loops run:
 * padding is never materialized: an out-of-range pixel is read as 0 (im2col), skipped
   (col2im, max pooling), so no padded copy of the batch is made;
 * each public function is a thin Python wrapper (shapes, allocation with the input's dtype,
-  contiguity) around one ``@njit(parallel=True, cache=True)`` loop;
+  contiguity) around one ``@njit(parallel=True, cache=True, nogil=True)`` loop;
 * every parallel loop runs one task per (image, channel) plane, so no two threads ever write
   the same element (im2col: that plane's KH*KW stretches of ``col``; col2im and pooling: that
   plane of the output). That is why none of them needs atomics or a reduction;
@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 # Numba's default OpenMP thread pool lets idle workers spin on the cores for a while after each
 # parallel loop. These kernels are short (about a millisecond) and alternate with BLAS calls, so
@@ -51,7 +53,7 @@ threads.ensure("numba")
 # arithmetic first and only converted once they are known to be in range.
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _valid_range(ow, sw, j, pl, w):
     """Output columns q in [lo, hi) whose input column q*sw + j - pl lies inside [0, w)."""
     lo = 0
@@ -63,7 +65,7 @@ def _valid_range(ow, sw, j, pl, w):
     return lo, hi
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _im2col_loop(x, col, kh, kw, sh, sw, pt, pl, oh, ow):
     n_img, n_ch, h, w = x.shape
     xf = x.reshape(-1)  # both arrays are C-contiguous, so these are views
@@ -100,7 +102,7 @@ def _im2col_loop(x, col, kh, kw, sh, sw, pt, pl, oh, ow):
                             cf[d + np.uint64(q)] = xf[s + np.uint64(q * sw)]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _col2im_loop(col, dx, kh, kw, sh, sw, pt, pl, oh, ow):
     n_img, n_ch, h, w = dx.shape
     cf = col.reshape(-1)
@@ -128,7 +130,14 @@ def _col2im_loop(col, dx, kh, kw, sh, sw, pt, pl, oh, ow):
                         df[d + np.uint64(q * sw)] += cf[s + np.uint64(q)]
 
 
-@njit(parallel=True, cache=True)
+
+# The same two loops compiled without threads (prange is range then), for the conv layers'
+# pieces when map_pieces already runs them on several threads: a thread pool inside a thread
+# pool would only oversubscribe the cores. nogil: the pieces' threads run them side by side.
+_im2col_serial = njit(cache=True, nogil=True)(_im2col_loop.py_func)
+_col2im_serial = njit(cache=True, nogil=True)(_col2im_loop.py_func)
+
+@njit(parallel=True, cache=True, nogil=True)
 def _maxpool_forward_loop(x, y, argmax, ph, pw, sh, sw, pt, pl):
     n_img, n_ch, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
@@ -156,7 +165,7 @@ def _maxpool_forward_loop(x, y, argmax, ph, pw, sh, sw, pt, pl):
                 argmax[n, c, r, q] = best_k
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _maxpool_backward_loop(dy, argmax, dx, pw, sh, sw, pt, pl):
     n_img, n_ch, h, w = dx.shape
     oh, ow = dy.shape[2], dy.shape[3]
@@ -172,7 +181,7 @@ def _maxpool_backward_loop(dy, argmax, dx, pw, sh, sw, pt, pl):
                 dx[n, c, r * sh + k // pw - pt, q * sw + k % pw - pl] += dy[n, c, r, q]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _maxpool_forward_unpadded(x, y, argmax, ph, pw, sh, sw):
     """The common case (no padding: every window lies inside the image), on flat offsets."""
     n_img, n_ch, h, w = x.shape
@@ -214,7 +223,7 @@ _LOG2E = np.float32(1.4426950408889634)
 _LN2_HI, _LN2_LO = np.float32(0.693359375), np.float32(-2.12194440e-4)  # ln2 in two parts
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _selu_loop32(x, y, d):
     """SELU for float32 in one vectorized pass, to a few units in the last place.
 
@@ -243,7 +252,22 @@ def _selu_loop32(x, y, d):
         d[i] = scale if v > 0 else neg + sa
 
 
-@njit(cache=True)
+# Big activations (the first conv layer's: 128 x 16 x 28 x 28 = 1.6 million values) are split
+# into blocks for the Numba side's threads; small ones (a dense layer's few thousand) are not
+# worth waking a thread for. Each block is the same vectorized loop, so the values are the same.
+SELU_BLOCK, SELU_PARALLEL_MIN = 1 << 14, 1 << 16
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _selu_blocks32(x, y, d):
+    n = x.size
+    for b in prange((n + SELU_BLOCK - 1) // SELU_BLOCK):
+        lo = b * SELU_BLOCK
+        hi = min(lo + SELU_BLOCK, n)
+        _selu_loop32(x[lo:hi], y[lo:hi], d[lo:hi])
+
+
+@njit(cache=True, nogil=True)
 def _selu_loop(x, y, d):
     scale, alpha = SELU_SCALE, SELU_ALPHA
     for i in range(x.size):
@@ -257,20 +281,20 @@ def _selu_loop(x, y, d):
             d[i] = e + scale * alpha
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sigmoid_loop(x, e, y):
     """``y = (1 if x >= 0 else e) / (1 + e)`` from ``e = exp(-|x|)`` (computed by NumPy)."""
     for i in range(x.size):
         y[i] = (1 if x[i] >= 0 else e[i]) / (1 + e[i])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sigmoid_backward_loop(dy, y, dx):
     for i in range(dy.size):
         dx[i] = dy[i] * y[i] * (1 - y[i])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bce_grad_loop(p, t, g, lp, lq, lo, hi, one, denom):
     """The gradient into ``g``; the clipped ``p`` and ``1 - p`` into ``lp``, ``lq`` (to be
     logged by NumPy's vectorized log). ``lo``, ``hi``, ``one`` and ``denom`` have the arrays'
@@ -283,7 +307,7 @@ def _bce_grad_loop(p, t, g, lp, lq, lo, hi, one, denom):
         lq[i] = one - pc
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, nogil=True)
 def _bce_sum_loop(t, lp, lq):
     """``sum(t * log p + (1 - t) * log(1 - p))`` in float64 (fastmath: the sum may be
     reassociated, which lets it run on vector lanes)."""
@@ -293,7 +317,7 @@ def _bce_sum_loop(t, lp, lq):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _channels_first_loop(y2, out, b, n):
     """out[n, c, :] = y2[c, n*P:(n+1)*P] + b[c]: (C, N*P) -> (N, C, P) with the bias added."""
     c_all, p_all = y2.shape[0], y2.shape[1] // n
@@ -307,7 +331,7 @@ def _channels_first_loop(y2, out, b, n):
                 of[d + np.uint64(q)] = yf[s + np.uint64(q)] + bc
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, nogil=True)
 def _channel_major_loop(x, out, sums):
     """out[c, n*P + q] = x[n, c, q] and sums[c] = sum of x[:, c, :], in one pass over x.
 
@@ -327,13 +351,13 @@ def _channel_major_loop(x, out, sums):
         sums[c] = acc
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sgd_loop(p, g, lr):
     for i in range(p.size):
         p[i] -= lr * g[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rmsprop_loop(p, g, a, lr, rho, one_minus_rho, eps):
     for i in range(p.size):
         gi = g[i]
@@ -348,12 +372,13 @@ def _rmsprop_loop(p, g, a, lr, rho, one_minus_rho, eps):
 
 def im2col(x, kernel, stride, pads):
     """See :func:`scratch_ae.kernels.numpy_kernels.im2col`; returns the same array."""
+    loop = _im2col_serial if _on_piece_thread() else _im2col_loop
     n, c, _, _ = x.shape
     (kh, kw), (sh, sw), (pt, _, pl, _) = kernel, stride, pads
     oh, ow = output_hw(x.shape, kernel, stride, pads)
     x = np.ascontiguousarray(x)
     col = np.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
-    _im2col_loop(x, col, kh, kw, sh, sw, pt, pl, oh, ow)
+    loop(x, col, kh, kw, sh, sw, pt, pl, oh, ow)
     return col
 
 
@@ -368,8 +393,46 @@ def conv_chunk(n):
     return min(n, CONV_CHUNK)
 
 
+# The pieces' threads: Python threads (the GIL is released in every loop here, nogil, and in
+# NumPy's BLAS calls), as many as the thread policy gives the Numba side. They sleep on a lock
+# between pieces; they never spin, so they cannot steal a core from BLAS or the main thread.
+_pieces = {"size": 0, "executor": None}
+_piece_thread = threading.local()
+
+
+def _mark_piece_thread():
+    _piece_thread.active = True
+
+
+def _on_piece_thread():
+    return getattr(_piece_thread, "active", False)
+
+
+def map_pieces(fn, *pieces):
+    """See :func:`scratch_ae.kernels.numpy_kernels.map_pieces`: the same list, in the same
+    order, but the pieces run on the Numba side's threads (``threads.current().numba``).
+
+    Each piece's im2col/col2im then runs serially on its own thread (a parallel loop per piece
+    would put two thread pools on the cores), and BLAS is at 1 thread whenever the Numba side
+    is parallel (threads.py), so one piece is one core. The results are the same numbers as
+    one after the other: every piece is computed alone, and the caller sums them in order.
+    """
+    policy = threads.current()
+    size = policy.numba if policy is not None else 1
+    if size <= 1 or len(pieces[0]) <= 1 or _on_piece_thread():
+        return _reference.map_pieces(fn, *pieces)
+    if _pieces["size"] != size:
+        if _pieces["executor"] is not None:
+            _pieces["executor"].shutdown(wait=True)
+        _pieces["executor"] = ThreadPoolExecutor(size, thread_name_prefix="scratch_ae-piece",
+                                                 initializer=_mark_piece_thread)
+        _pieces["size"] = size
+    return list(_pieces["executor"].map(fn, *pieces))
+
+
 def col2im(col, x_shape, kernel, stride, pads):
     """See :func:`scratch_ae.kernels.numpy_kernels.col2im`; returns the same array."""
+    loop = _col2im_serial if _on_piece_thread() else _col2im_loop
     n, c, h, w = (int(v) for v in x_shape)
     (kh, kw), (sh, sw), (pt, _, pl, _) = kernel, stride, pads
     oh, ow = output_hw(x_shape, kernel, stride, pads)
@@ -377,7 +440,7 @@ def col2im(col, x_shape, kernel, stride, pads):
         raise ValueError(f"col2im: col of shape {col.shape} does not match x_shape {x_shape}")
     col = np.ascontiguousarray(col)
     dx = np.empty((n, c, h, w), dtype=col.dtype)
-    _col2im_loop(col, dx, kh, kw, sh, sw, pt, pl, oh, ow)
+    loop(col, dx, kh, kw, sh, sw, pt, pl, oh, ow)
     return dx
 
 
@@ -412,7 +475,10 @@ def selu_forward(x):
     xc = np.ascontiguousarray(x)
     y, d = np.empty_like(xc), np.empty_like(xc)
     if xc.dtype == np.float32:
-        _selu_loop32(xc.reshape(-1), y.reshape(-1), d.reshape(-1))
+        policy = threads.current()
+        parallel = xc.size >= SELU_PARALLEL_MIN and policy is not None and policy.numba > 1
+        (_selu_blocks32 if parallel else _selu_loop32)(xc.reshape(-1), y.reshape(-1),
+                                                       d.reshape(-1))
     else:  # float64 (gradient checks): libm's expm1, exact
         _selu_loop(xc.reshape(-1), y.reshape(-1), d.reshape(-1))
     return y, d
@@ -510,8 +576,13 @@ def warmup() -> float:
     for dtype in (np.float32, np.float64):
         x = np.arange(2 * 2 * 5 * 5, dtype=dtype).reshape(2, 2, 5, 5)
         args = ((3, 3), (2, 2), (1, 1, 1, 1))
-        col = im2col(x, *args)
-        col2im(col, x.shape, *args)
+        for serial in (False, True):  # the parallel loops, then their serial twins
+            _piece_thread.active = serial
+            col = im2col(x, *args)
+            col2im(col, x.shape, *args)
+        _piece_thread.active = False
         y, arg = maxpool_forward(x, *args)
         maxpool_backward(y, arg, x.shape, *args)
+    v = np.linspace(-3, 3, 10, dtype=np.float32)
+    _selu_blocks32(v, np.empty_like(v), np.empty_like(v))
     return time.perf_counter() - start

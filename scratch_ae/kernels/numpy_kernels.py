@@ -65,6 +65,12 @@ def conv_chunk(n):
     return n
 
 
+def map_pieces(fn, *pieces):
+    """``[fn(*args) for args in zip(*pieces)]``: a conv layer's work on each piece of its batch,
+    in order. Here one after the other; the Numba kernels run the pieces on several threads."""
+    return [fn(*args) for args in zip(*pieces, strict=True)]
+
+
 def col2im(col, x_shape, kernel, stride, pads):
     """Fold columns back into images, summing where windows overlap (the adjoint of im2col).
 

@@ -88,13 +88,16 @@ class Conv2D(Layer):
         pads = self._pads(x.shape[2:])
         oh, ow = output_hw(x.shape, self.kernel, self.stride, pads)
         W2, b = self.params["W"].reshape(self.out_ch, -1), self.params["b"]
-        self.pieces, self.cols, ys = pieces(K, n), [], []
-        for s in self.pieces:  # one piece, the whole batch, except on Numba (see pieces)
+
+        def one(s):  # one piece of the batch: its columns and its output
             col = K.im2col(x[s], self.kernel, self.stride, pads)  # (C*KH*KW, n*OH*OW)
             # W2 @ col comes out channel-major; one copy makes it C-contiguous NCHW so that the
             # next layer reads it row by row, and adds the bias on the way: y = W2 @ col + b.
-            ys.append(K.conv_output(W2 @ col, b, s.stop - s.start, oh, ow))
-            self.cols.append(col)
+            return col, K.conv_output(W2 @ col, b, s.stop - s.start, oh, ow)
+
+        # One piece, the whole batch, except on Numba, which may also run them side by side.
+        self.pieces = pieces(K, n)
+        self.cols, ys = zip(*K.map_pieces(one, self.pieces), strict=True)
         self.x_shape, self.pads = x.shape, pads
         return ys[0] if len(ys) == 1 else xp.concatenate(ys)
 
@@ -102,16 +105,22 @@ class Conv2D(Layer):
         xp = backend.get_array_module(dy, self.cols[0], where="Conv2D.backward")
         K = backend.kernels(xp)
         W = self.params["W"]
-        dxs = []
-        for s, col in zip(self.pieces, self.cols, strict=True):
+
+        def one(s, col):  # one piece: its share of dL/dW and dL/db, and its dL/dx
             # dy2: dy as (OC, n*OH*OW), a copy (dy is only read); db: dy summed over n, oh, ow.
             dy2, db = K.conv_grad_output(dy[s])
-            self.grads["W"] += (dy2 @ col.T).reshape(W.shape)
-            self.grads["b"] += db
+            dx = None
             if self.input_grad:  # False on the model's first layer in fit: nobody reads dL/dx
                 dcol = W.reshape(self.out_ch, -1).T @ dy2  # (C*KH*KW, n*OH*OW)
                 shape = (s.stop - s.start, *self.x_shape[1:])
-                dxs.append(K.col2im(dcol, shape, self.kernel, self.stride, self.pads))
+                dx = K.col2im(dcol, shape, self.kernel, self.stride, self.pads)
+            return dy2 @ col.T, db, dx
+
+        dxs = []
+        for dW, db, dx in K.map_pieces(one, self.pieces, self.cols):  # summed in piece order
+            self.grads["W"] += dW.reshape(W.shape)
+            self.grads["b"] += db
+            dxs.append(dx)
         if not self.input_grad:
             return None
         return dxs[0] if len(dxs) == 1 else xp.concatenate(dxs)
@@ -184,13 +193,16 @@ class Conv2DTranspose(Layer):
         n, _, h, w = x.shape
         (oh, ow), pads = self._geometry((h, w))
         W2 = self.params["W"].reshape(self.in_ch, -1)
-        self.pieces, self.x2s, ys = pieces(K, n), [], []
-        for s in self.pieces:  # one piece, the whole batch, except on Numba (see pieces)
+
+        def one(s):  # one piece of the batch: its input, channel-major, and its output
             x2 = K.channel_major(x[s])  # (C, n*H*W)
             col = W2.T @ x2  # (OC*KH*KW, n*H*W)
-            ys.append(K.col2im(col, (s.stop - s.start, self.out_ch, oh, ow), self.kernel,
-                               self.stride, pads))
-            self.x2s.append(x2)
+            return x2, K.col2im(col, (s.stop - s.start, self.out_ch, oh, ow), self.kernel,
+                                self.stride, pads)
+
+        # One piece, the whole batch, except on Numba, which may also run them side by side.
+        self.pieces = pieces(K, n)
+        self.x2s, ys = zip(*K.map_pieces(one, self.pieces), strict=True)
         y = ys[0] if len(ys) == 1 else xp.concatenate(ys)
         y += self.params["b"].reshape(1, -1, 1, 1)
         self.x_shape, self.pads = x.shape, pads
@@ -201,14 +213,20 @@ class Conv2DTranspose(Layer):
         K = backend.kernels(xp)
         W = self.params["W"]
         _, c, h, w = self.x_shape
-        dxs = []
-        for s, x2 in zip(self.pieces, self.x2s, strict=True):
+
+        def one(s, x2):  # one piece: its share of dL/dW, and its dL/dx
             dcol = K.im2col(dy[s], self.kernel, self.stride, self.pads)  # (OC*KH*KW, n*H*W)
-            self.grads["W"] += (x2 @ dcol.T).reshape(W.shape)
+            dx = None
             if self.input_grad:  # False on the model's first layer in fit: nobody reads dL/dx
                 dx2 = W.reshape(self.in_ch, -1) @ dcol  # (C, n*H*W)
                 m = s.stop - s.start
-                dxs.append(K.channels_first(dx2, m).reshape(m, c, h, w))
+                dx = K.channels_first(dx2, m).reshape(m, c, h, w)
+            return x2 @ dcol.T, dx
+
+        dxs = []
+        for dW, dx in K.map_pieces(one, self.pieces, self.x2s):  # summed in piece order
+            self.grads["W"] += dW.reshape(W.shape)
+            dxs.append(dx)
         self.grads["b"] += K.channel_sums(dy)
         if not self.input_grad:
             return None
