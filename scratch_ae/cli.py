@@ -242,8 +242,9 @@ def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
     batch = args.batch_size = recipe.batch_size if args.batch_size is None else args.batch_size
     optimizer = recipe.make_optimizer(args.lr)
     print(f"model: {recipe.name} -- {recipe.summary}, {model.n_params():,} parameters")
-    print(f"recipe: {recipe.loss.upper()}, {optimizer!r}, batch {batch}, {epochs} epochs, "
-          f"backend {backend.get_backend()}")
+    schedule = recipe.lr_schedule_for(optimizer, epochs)
+    print(f"recipe: {recipe.loss.upper()}, {optimizer!r} ({recipe.lr_schedule} rate), batch "
+          f"{batch}, {epochs} epochs, backend {backend.get_backend()}")
 
     run = {"model": recipe.name, "epochs": epochs, "backend": backend.get_backend(),
            **{k: getattr(args, k) for k in RUN_SETTINGS if k != "backend"}}
@@ -258,7 +259,8 @@ def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
                                 optimizer=optimizer, loss=recipe.loss,
                                 validation_data=ds.x_valid, seed=args.seed,
                                 verbose=not args.quiet, checkpoint_dir=ckdir,
-                                resume=bool(args.resume), checkpoint_meta=run)
+                                resume=bool(args.resume), checkpoint_meta=run,
+                                lr_schedule=schedule)
     except TrainingInterrupted as exc:
         if exc.epochs_done:
             print(f"interrupted during epoch {exc.epoch + 1}: the {exc.epochs_done} finished "

@@ -171,3 +171,22 @@ def get_optimizer(name, **kwargs) -> Optimizer:
         raise ValueError(
             f"unknown optimizer {name!r}: expected one of {', '.join(OPTIMIZERS)}"
         ) from None
+
+
+def cosine_schedule(lr: float, epochs: int, floor: float = 0.0):
+    """Cosine decay (Loshchilov & Hutter, "SGDR", 2017, without restarts) for ``fit``'s
+    ``lr_schedule``: epoch ``e`` of ``epochs`` trains at
+
+        floor + (lr - floor) * (1 + cos(pi * e / epochs)) / 2
+
+    so the first epoch runs at ``lr`` and the rate glides down to near ``floor`` by the last.
+    Returns a function of the epoch (0-based), so a resumed run picks up the same rates.
+    """
+    if not lr > 0 or not isinstance(epochs, int) or epochs < 1 or not 0 <= floor < lr:
+        raise ValueError(f"cosine_schedule needs lr > 0, an integer epochs >= 1 and "
+                         f"0 <= floor < lr; got lr={lr!r}, epochs={epochs!r}, floor={floor!r}")
+
+    def rate(epoch: int) -> float:
+        return floor + (lr - floor) * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+    return rate
+

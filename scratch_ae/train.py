@@ -249,12 +249,11 @@ class TrainingInterrupted(KeyboardInterrupt):
 def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=None, loss=None,
         validation_data=None, shuffle: bool = True, seed: int | None = 0, verbose: bool = True,
         callbacks=(), max_steps: int | None = None, checkpoint_dir=None, resume: bool = False,
-        checkpoint_meta: dict | None = None) -> History:
+        checkpoint_meta: dict | None = None, lr_schedule=None) -> History:
     """Train ``model`` to map ``X`` to ``Y`` (default: ``X`` itself, as an autoencoder).
 
     Args:
-        X: inputs, (N, ...) float32/float64, NumPy (or CuPy) array. Never copied whole.
-        Y: targets, same first dimension; defaults to X.
+        X, Y: inputs and targets (default: X), (N, ...) float32/float64, NumPy or CuPy arrays.
         epochs, batch_size: as in Keras; the last batch of an epoch may be smaller.
         optimizer: an :class:`~scratch_ae.optim.Optimizer` (default ``SGD(lr=0.01)``).
         loss: a :class:`~scratch_ae.losses.Loss` or its name; default ``model.loss``.
@@ -265,6 +264,7 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
         max_steps: stop after this many steps in total (for quick runs and tests).
         checkpoint_dir, resume, checkpoint_meta: save a checkpoint (and the JSON notes) there
             after every epoch; continue from it (:mod:`scratch_ae.checkpoint`).
+        lr_schedule: ``f(epoch) -> learning rate`` as each epoch starts (optim.cosine_schedule).
 
     Returns a :class:`History`: ``loss``, ``recon`` (the reconstruction part), ``penalty``
     (regularizers, KL), their ``val_`` twins, ``warnings`` (divergence, also a RuntimeWarning).
@@ -277,17 +277,17 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
     loss_fn, xp, dtype = _prepare(model, X, Y, loss)
     X_val, Y_val = _split_validation(validation_data, model, loss_fn)
     optimizer = get_optimizer(optimizer) if optimizer is not None else SGD(lr=0.01)
-    rs = np.random.default_rng(seed)
+    rs, steps = np.random.default_rng(seed), 0
     start, history, callbacks = _start(model, optimizer, rs, callbacks, checkpoint_dir, resume,
                                        checkpoint_meta)
-    step, steps = _GuardedStep(model, loss_fn, optimizer, history, checkpoint_dir, xp is np), 0
+    step = _GuardedStep(model, loss_fn, optimizer, history, checkpoint_dir, xp is np, lr_schedule)
     with _training(model, step, xp) as timed:  # threads chosen; no dL/dX of the data
         try:
             for epoch in range(start, epochs):
                 t0 = time.perf_counter()
                 order = rs.permutation(X.shape[0]) if shuffle else None
                 bar = _progress(X.shape[0], epoch, epochs, verbose)
-                step.new_epoch(epoch)
+                step.new_epoch(epoch)  # and the learning rate for it, from lr_schedule
                 tally = _run(model, timed, _chunks(X, Y, order, batch_size, xp, dtype),
                              report=lambda t, bar=bar: _report(bar, t, history),
                              max_steps=None if max_steps is None else max_steps - steps)
@@ -333,14 +333,19 @@ class _GuardedStep:
     epoch and step, which layer went non-finite first, and where the last checkpoint is.
     """
 
-    def __init__(self, model, loss_fn, optimizer, history, checkpoint_dir, on_host: bool):
+    def __init__(self, model, loss_fn, optimizer, history, checkpoint_dir, on_host: bool,
+                 lr_schedule=None):
         self.model, self.loss_fn, self.history = model, loss_fn, history
         self.checkpoint_dir, self.on_host = checkpoint_dir, on_host
         self.optimizer = GuardedOptimizer(optimizer, check=on_host)  # GPU: see scratch_ae.guard
+        self.inner, self.lr_schedule = optimizer, lr_schedule
         self.epoch = self.step = 0
 
     def new_epoch(self, epoch: int) -> None:
+        """Count steps from 0 again; set the epoch's learning rate when there is a schedule."""
         self.epoch, self.step = epoch, 0
+        if self.lr_schedule is not None:
+            self.inner.lr = float(self.lr_schedule(epoch))
 
     def __call__(self, xb, tb):
         self.step += 1

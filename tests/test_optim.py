@@ -234,3 +234,39 @@ def test_bad_momentum_and_unknown_name():
         get_optimizer("adagrad")
     assert isinstance(get_optimizer("adam", lr=0.5), Adam)
     assert get_optimizer("ADAM").lr == 1e-3
+
+
+def test_cosine_schedule_known_values_and_bad_arguments():
+    from scratch_ae.optim import cosine_schedule
+
+    rate = cosine_schedule(1e-3, 10, floor=1e-5)
+    assert rate(0) == pytest.approx(1e-3, rel=1e-12)
+    assert rate(5) == pytest.approx((1e-3 + 1e-5) / 2, rel=1e-12)  # half way: the mean
+    assert rate(10) == pytest.approx(1e-5, rel=1e-12)
+    rates = [rate(e) for e in range(10)]
+    assert all(a > b for a, b in zip(rates, rates[1:], strict=False))
+    for bad in [dict(lr=0.0, epochs=3), dict(lr=1e-3, epochs=0), dict(lr=1e-3, epochs=2.5),
+                dict(lr=1e-3, epochs=3, floor=1e-3)]:
+        with pytest.raises(ValueError, match="cosine_schedule needs"):
+            cosine_schedule(**bad)
+
+
+def test_fit_sets_the_scheduled_rate_at_the_start_of_every_epoch(rng):
+    from scratch_ae import Dense, Sequential
+    from scratch_ae.models import zoo
+    from scratch_ae.optim import SGD
+
+    model = Sequential([Dense(6, 6)])
+    opt = SGD(lr=0.5)
+    seen = []
+    model.fit(rng.random((20, 6)).astype(np.float32), epochs=3, batch_size=8, optimizer=opt,
+              loss="mse", verbose=False, lr_schedule=lambda e: 0.1 / (e + 1),
+              callbacks=[lambda m, e, logs: seen.append(opt.lr)])
+    assert seen == [0.1, 0.05, 0.1 / 3]
+    deep = zoo.get_recipe("deep")
+    assert deep.lr_schedule == "cosine"
+    assert deep.lr_schedule_for(SGD(lr=0.2), 4)(0) == pytest.approx(0.2)
+    assert zoo.get_recipe("stacked").lr_schedule_for(SGD(lr=0.2), 4) is None
+    broken = zoo.Recipe(**{**deep.__dict__, "lr_schedule": "linear"})
+    with pytest.raises(ValueError, match="unknown lr_schedule 'linear'"):
+        broken.lr_schedule_for(SGD(lr=0.2), 4)

@@ -141,6 +141,8 @@ class Run:
                 "n_train": n_train, "tag": tag, "seed": self.args.seed,
                 "steps": QUICK["steps"] if self.quick else None,
                 "backend_family": "gpu" if backend.get_backend() == "cupy" else "cpu"}
+        if recipe.lr_schedule != "constant":  # (only then: keeps the other models' keys)
+            spec["lr_schedule"] = recipe.lr_schedule
         digest = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
         return f"{recipe.name}{'-' + tag if tag else ''}-{self.args.dataset}-{digest}"
 
@@ -176,14 +178,18 @@ class Run:
         if init is not None:
             init(model)
         opt = recipe.make_optimizer()
+        schedule = recipe.lr_schedule_for(opt, epochs)
         self.say(f"model {label}: {recipe.summary}, {model.n_params():,} parameters")
-        self.say(f"  training: {recipe.loss.upper()}, {opt!r}, batch {recipe.batch_size}, "
+        self.say(f"  training: {recipe.loss.upper()}, {opt!r}"
+                 f"{'' if schedule is None else f' with {recipe.lr_schedule} decay'}, "
+                 f"batch {recipe.batch_size}, "
                  f"{epochs} epoch(s) on {len(x_train)} images"
                  + (f", at most {QUICK['steps']} steps" if self.quick else ""))
         t0 = time.perf_counter()
         history = model.fit(x_train, epochs=epochs, batch_size=recipe.batch_size, optimizer=opt,
                             loss=recipe.loss, validation_data=x_valid, seed=self.args.seed,
-                            max_steps=QUICK["steps"] if self.quick else None)
+                            max_steps=QUICK["steps"] if self.quick else None,
+                            lr_schedule=schedule)
         seconds = time.perf_counter() - t0
         io.save_model(model, path, meta={"model": name, "key": key, "epochs": epochs})
         hist = history.to_dict()
