@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate tutorials/gallery/ from full MNIST with the numba backend (see tutorials/README.md).
-# One BLAS/OpenMP thread per process: on a shared 2-core machine more threads only fight.
+# Threads: the library's policy picks them (scratch_ae/threads.py: free cores, never BLAS and
+# Numba both parallel, a timed trial at the start of every fit); OPENBLAS_NUM_THREADS,
+# NUMBA_NUM_THREADS or OMP_NUM_THREADS, when set, win as usual.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 exec python -m tutorials.run_all --dataset mnist "$@"
