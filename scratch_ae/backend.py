@@ -168,6 +168,10 @@ def check_same_device(*arrays, where: str = "") -> bool:
     Mixing them is always a mistake, and CuPy would otherwise fail later with an obscure
     message. Returns whether the arrays live on the GPU. ``None`` entries are ignored.
     """
+    # Every layer asks this several times a step; on the CPU the arrays are plain NumPy arrays
+    # (or None), which cannot be mixed with the GPU's, so the answer needs no more looking.
+    if all(type(a) is np.ndarray or a is None for a in arrays):
+        return False
     on_gpu = [is_cupy_array(a) for a in arrays if a is not None]
     if any(on_gpu) and not all(on_gpu):
         kinds = ", ".join(type(a).__module__.split(".")[0] for a in arrays if a is not None)
