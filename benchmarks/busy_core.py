@@ -4,8 +4,8 @@
     python benchmarks/busy_core.py --model conv --dataset mnist --epochs 1 --busy-core 1
 
 Runs ``scratch-ae train MODEL`` in fresh processes, taking turns (A B C, C B A, ...): with no
-thread settings (the library's policy), with every pool at 1 thread, and with BLAS at all cores
-(the hand-set alternatives), and reports the median of the "trained in X s" times. With
+thread settings (the library's policy), with every pool at 1 thread, with BLAS at all cores and
+with the Numba side at all cores (the hand-set alternatives), and reports the median of the "trained in X s" times. With
 ``--busy-core K`` a busy loop (``while 1: pass``, at normal priority) runs pinned to core K for
 the whole measurement -- "another process keeps one core busy". The 1-minute load average is
 printed with the results: the machine may have been busy with other work too.
@@ -41,6 +41,7 @@ def main(argv=None) -> int:
         "auto (no settings)": {},
         "1 thread": {"OMP_NUM_THREADS": "1"},
         f"BLAS {cores}, Numba 1": {"OPENBLAS_NUM_THREADS": str(cores), "NUMBA_NUM_THREADS": "1"},
+        f"BLAS 1, Numba {cores}": {"OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": str(cores)},
     }
     base = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
     base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), base.get("PYTHONPATH")]))
