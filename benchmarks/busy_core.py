@@ -5,10 +5,11 @@
 
 Runs ``scratch-ae train MODEL`` in fresh processes, taking turns (A B C, C B A, ...): with no
 thread settings (the library's policy), with every pool at 1 thread, with BLAS at all cores and
-with the Numba side at all cores (the hand-set alternatives), and reports the median of the "trained in X s" times. With
-``--busy-core K`` a busy loop (``while 1: pass``, at normal priority) runs pinned to core K for
-the whole measurement -- "another process keeps one core busy". The 1-minute load average is
-printed with the results: the machine may have been busy with other work too.
+with the Numba side at all cores (the hand-set alternatives), and reports the median of the
+"trained in X s" times. With ``--busy-core K`` a busy loop (``while 1: pass``, at normal
+priority) runs pinned to core K for the whole measurement -- "another process keeps one core
+busy". The 1-minute load average is printed with the results: the machine may have been busy
+with other work too.
 """
 
 from __future__ import annotations

@@ -53,13 +53,35 @@ def _restore_threads():
     """A tutorial limits BLAS/OpenMP/Numba threads for the process; undo it afterwards."""
     import numba
 
-    before = numba.get_num_threads()
+    from scratch_ae import threads
+
+    before, policy = numba.get_num_threads(), dict(threads._state)
     yield
     from tutorials import common
 
     for limit in common._THREAD_LIMITS:
         limit.restore_original_limits()
     numba.set_num_threads(before)
+    threads._state.update(policy)
+
+
+def test_threads_option_holds_for_training_and_default_leaves_training_to_the_policy():
+    """--threads N is set_threads(N), which fit keeps; without it, only scikit-learn's OpenMP
+    is limited (to 1) and training's threads stay the library's automatic choice."""
+    from threadpoolctl import threadpool_info
+
+    from scratch_ae import threads
+    from tutorials import common
+
+    threads._state.update({"policy": None, "explicit": False})
+    common._limit_threads(None)
+    assert threads.current() is None and not threads._state["explicit"]
+    assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "openmp")
+    common._limit_threads(1)
+    p = threads.current()
+    assert p.source == "set_threads" and (p.blas, p.numba) == (1, 1)
+    with pytest.raises(ValueError, match="--threads must be at least 1"):
+        common._limit_threads(0)
 
 
 def test_there_are_twelve_tutorials():

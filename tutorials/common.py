@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scratch_ae import backend, io, metrics, viz
+from scratch_ae import backend, io, metrics, set_threads, viz
 from scratch_ae import data as data_mod
 from scratch_ae.models import zoo
 from scratch_ae.utils import atomic_write
@@ -59,9 +59,10 @@ def parser(doc: str) -> argparse.ArgumentParser:
                    "model, small maps: a smoke test in seconds, not results")
     p.add_argument("--retrain", action="store_true",
                    help="train even when weights from an earlier identical run exist")
-    p.add_argument("--threads", type=int, default=1,
-                   help="BLAS, OpenMP (t-SNE) and Numba threads (default 1: on a shared "
-                   "machine, more threads than free cores make everything many times slower)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for everything: training (BLAS, Numba) and scikit-learn's "
+                   "OpenMP (t-SNE). Default: training picks its own (scratch_ae/threads.py: "
+                   "free cores, a timed trial), scikit-learn 1 thread")
     return p
 
 
@@ -323,9 +324,11 @@ class Run:
 _THREAD_LIMITS = []
 
 
-def _limit_threads(n: int) -> None:
-    """At most ``n`` threads for BLAS, OpenMP (scikit-learn's t-SNE) and Numba, from now on."""
-    if n < 1:
+def _limit_threads(n: int | None) -> None:
+    """``n`` threads for BLAS, OpenMP (scikit-learn's t-SNE) and Numba, from now on; None: 1
+    for scikit-learn's OpenMP, while training chooses its own (``fit`` applies the library's
+    thread policy, scratch_ae/threads.py, which sets BLAS and Numba but not OpenMP)."""
+    if n is not None and n < 1:
         raise ValueError(f"--threads must be at least 1, got {n}")
     # threadpoolctl limits only the libraries already loaded: load scikit-learn's OpenMP
     # runtime (t-SNE) and SciPy's BLAS (PCA's SVD) first.
@@ -333,11 +336,10 @@ def _limit_threads(n: int) -> None:
     import sklearn.manifold  # noqa: F401
     from threadpoolctl import threadpool_limits
 
-    _THREAD_LIMITS[:] = [threadpool_limits(limits=n)]  # kept alive: the limit holds meanwhile
-    if backend.get_backend() == "numba" or "numba" in sys.modules:
-        import numba
-
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    # kept alive: the limit holds meanwhile
+    _THREAD_LIMITS[:] = [threadpool_limits(limits=n or 1, user_api=None if n else "openmp")]
+    if n is not None:  # fit keeps it: set_threads wins over the automatic choice
+        set_threads(n, backend_name=backend.get_backend())
 
 
 def _jsonable(o):
