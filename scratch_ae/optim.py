@@ -189,4 +189,3 @@ def cosine_schedule(lr: float, epochs: int, floor: float = 0.0):
     def rate(epoch: int) -> float:
         return floor + (lr - floor) * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
     return rate
-

@@ -130,12 +130,12 @@ def _col2im_loop(col, dx, kh, kw, sh, sw, pt, pl, oh, ow):
                         df[d + np.uint64(q * sw)] += cf[s + np.uint64(q)]
 
 
-
 # The same two loops compiled without threads (prange is range then), for the conv layers'
 # pieces when map_pieces already runs them on several threads: a thread pool inside a thread
 # pool would only oversubscribe the cores. nogil: the pieces' threads run them side by side.
 _im2col_serial = njit(cache=True, nogil=True)(_im2col_loop.py_func)
 _col2im_serial = njit(cache=True, nogil=True)(_col2im_loop.py_func)
+
 
 @njit(parallel=True, cache=True, nogil=True)
 def _maxpool_forward_loop(x, y, argmax, ph, pw, sh, sw, pt, pl):
