@@ -6,6 +6,9 @@ Every kernel module exposes the same functions with the same signatures:
 * ``col2im(col, x_shape, kernel, stride, pads) -> x``               the adjoint of im2col
 * ``maxpool_forward(x, pool, stride, pads) -> (y, argmax)``
 * ``maxpool_backward(dy, argmax, x_shape, pool, stride, pads) -> dx``
+* ``conv_chunk(n)`` and ``map_pieces(fn, *pieces)``: how many images a conv layer sends
+  through im2col at once, and how it runs ``fn`` on each piece (in order; side by side on
+  Numba's threads)
 
 ``kernel``/``pool`` and ``stride`` are ``(height, width)`` pairs; ``pads`` is
 ``(top, bottom, left, right)``. Layers never import a kernel module directly: they ask
