@@ -338,14 +338,14 @@ class _GuardedStep:
         self.model, self.loss_fn, self.history = model, loss_fn, history
         self.checkpoint_dir, self.on_host = checkpoint_dir, on_host
         self.optimizer = GuardedOptimizer(optimizer, check=on_host)  # GPU: see scratch_ae.guard
-        self.inner, self.lr_schedule = optimizer, lr_schedule
+        self.lr_schedule = lr_schedule
         self.epoch = self.step = 0
 
     def new_epoch(self, epoch: int) -> None:
         """Count steps from 0 again; set the epoch's learning rate when there is a schedule."""
         self.epoch, self.step = epoch, 0
         if self.lr_schedule is not None:
-            self.inner.lr = float(self.lr_schedule(epoch))
+            self.optimizer.optimizer.lr = float(self.lr_schedule(epoch))  # the wrapped one
 
     def __call__(self, xb, tb):
         self.step += 1
