@@ -217,8 +217,8 @@ def test_window_larger_than_input_is_a_clear_error(K):
 EDGES = [0.0, -0.0, -1e-30, -1e-6, -0.2499999, -0.25, -0.2500001, -1.0, -20.0, -100.0, 1e-6,
          3.0, 50.0, -80.0, 80.0]
 # float32 results agree to a few units in the last place (4 ulp = 4.8e-7 relative): the Numba
-# kernels use NumPy's exp and a polynomial for expm1, and round in another order; float64 ones
-# use libm's expm1 and agree to rounding.
+# kernels compute exp, expm1 and log by inline polynomials, and round in another order; float64
+# ones use libm's (and NumPy's) functions and agree to rounding.
 ELEM_TOL = {np.float32: {"rtol": 6e-7, "atol": 1e-37}, np.float64: {"rtol": 1e-14, "atol": 1e-300}}
 
 
@@ -293,6 +293,49 @@ def test_numba_bce_matches_the_reference(dtype):
     assert g[0, 0] == g[0, 1] == g[0, 2] == g[0, 3] == 0  # the clip is flat outside
     # The NumPy reference sums float32 terms pairwise; the kernel sums in float64.
     np.testing.assert_allclose(loss, loss_ref, rtol=1e-6 if dtype == np.float32 else 1e-13)
+
+
+def test_numba_inline_log_is_within_an_ulp():
+    """The BCE loop's inline float32 log, over [1e-7, 1) (the clip range) and beyond."""
+    v = np.concatenate([np.random.default_rng(5).random(200_000), np.logspace(-7, 0, 5000,
+                        endpoint=False), [1e-7, 0.5, 1 - 6e-8, 2.0, 3e5]]).astype(np.float32)
+    got = np.empty_like(v)
+    _log_all(v, got)
+    want = np.log(v.astype(np.float64))
+    ulps = np.abs(got - want) / np.spacing(np.abs(want).astype(np.float32))
+    assert ulps.max() <= 1.0
+
+
+def _log_all(v, out):
+    from numba import njit
+
+    @njit
+    def run(v, out):
+        for i in range(v.size):
+            out[i] = numba_kernels._log32(v[i])
+
+    run(v, out)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numba_elementwise_kernels_keep_nan_as_the_reference_does(dtype):
+    """A NaN must come out NaN (in the loss and its gradient too): the numerical guard looks
+    for it there. Infinities come out as in the reference."""
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -1.0], dtype=dtype)
+    np.testing.assert_allclose(numba_kernels.sigmoid_forward(x),
+                               numpy_kernels.sigmoid_forward(x), **ELEM_TOL[dtype])
+    for got, want in zip(numba_kernels.selu_forward(x), numpy_kernels.selu_forward(x),
+                         strict=True):
+        np.testing.assert_allclose(got, want, **ELEM_TOL[dtype])
+    t = np.full(5, 0.25, dtype=dtype)
+    for p in (np.array([np.nan, 0.5, 0.0, 1.0, 0.2], dtype=dtype),
+              np.array([np.inf, 0.5, -np.inf, 1.0, 0.2], dtype=dtype)):
+        loss, g = numba_kernels.bce_forward(p, t, 1e-7, p.size)
+        loss_ref, g_ref = numpy_kernels.bce_forward(p, t, 1e-7, p.size)
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(g_ref))
+        assert np.isnan(loss) == np.isnan(loss_ref)
+    assert np.isnan(numba_kernels.bce_forward(np.array([np.nan, 0.5], dtype=dtype),
+                                              t[:2], 1e-7, 2)[0])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -210,50 +210,65 @@ def _maxpool_forward_unpadded(x, y, argmax, ph, pw, sh, sw):
 # elementwise passes: each replaces several NumPy passes (and their temporaries) by one loop.
 # They run on one thread: they are short next to the GEMMs, and the thread policy gives the
 # cores to BLAS (see scratch_ae/threads.py).
+#
+# Each loop must compile to vector instructions (8 float32 lanes at a time), or it is several
+# times slower than the NumPy passes it replaces. Three things stop LLVM from vectorizing, and
+# the loops below avoid all three:
+#
+# * Python's division: ``a / 0`` must raise ZeroDivisionError, so by default Numba tests every
+#   divisor first. ``error_model="numpy"`` gives NumPy's semantics instead (inf or nan, as in
+#   the reference) and drops the test: the sigmoid and RMSprop loops ran 6x faster with it.
+# * a load inside a branch (``x if c else a[i]``): LLVM may not read memory the branch might
+#   not read, so values are loaded first and then chosen between (a vector select);
+# * a call (libm's exp, log, expm1): exp and log are written out below, inline.
 
+_ELEMENTWISE = dict(cache=True, nogil=True, error_model="numpy")
 SELU_ALPHA, SELU_SCALE = _reference.SELU_ALPHA, _reference.SELU_SCALE
 
-
-# exp(v) for float32 v <= 0 without a call to libm (a call would keep the loop below scalar):
-# v = k ln2 + r with |r| <= ln2/2, exp(r) by its Taylor polynomial to r**7 (truncation error
-# below 0.35**8/8! < 5e-9, under a unit in the last place), and 2**k from a table (a gather).
-# Near 0 the same polynomial of v itself gives exp(v) - 1 without cancellation.
-_POW2 = np.array([2.0 ** (j - 127) for j in range(128)], dtype=np.float32)  # 2**-127 .. 2**0
+# exp(w) for float32 w in [-87, 0] without a call to libm: w = k ln2 + r with |r| <= ln2/2,
+# exp(r) by its Taylor polynomial to r**7 (truncation error below 0.35**8/8! < 5e-9, under a
+# unit in the last place), and 2**k built from its bits: exponent field k + 127, mantissa 0.
 _LOG2E = np.float32(1.4426950408889634)
 _LN2_HI, _LN2_LO = np.float32(0.693359375), np.float32(-2.12194440e-4)  # ln2 in two parts
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _pow2_index(k):
-    """Where 2**k sits in _POW2, for k in [-126, 0]; a NaN input's k is kept inside the table
-    too (its exp is NaN anyway), so no NaN can make the gather read outside it."""
-    return min(max(np.int64(k) + 127, 0), 127)
+@njit(inline="always", **_ELEMENTWISE)
+def _expm1_taylor32(r):
+    """``r + r**2/2! + ... + r**7/7!``: exp(r) - 1 to float32 rounding for |r| < 0.35."""
+    return r * (np.float32(1.0) + r * (np.float32(1 / 2) + r * (np.float32(1 / 6) + r * (
+        np.float32(1 / 24) + r * (np.float32(1 / 120) + r * (np.float32(1 / 720) + r * (
+            np.float32(1 / 5040))))))))
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always", **_ELEMENTWISE)
+def _exp_nonpositive32(w):
+    """exp(w) for float32 w in [-87, 0] (exp(-87) is float32's floor); a NaN stays NaN.
+
+    k comes from ``w`` clamped so that it is never NaN (converting a NaN to an integer is
+    undefined); the NaN, if any, reaches the result through r.
+    """
+    ws = w if w >= np.float32(-87.0) else np.float32(-87.0)
+    k = np.floor(ws * _LOG2E + np.float32(0.5))  # in [-126, 0]: 2**k is a normal float32
+    r = w - k * _LN2_HI - k * _LN2_LO
+    two_k = np.int32((np.int32(k) + np.int32(127)) << np.int32(23)).view(np.float32)
+    return (np.float32(1.0) + _expm1_taylor32(r)) * two_k
+
+
+@njit(**_ELEMENTWISE)
 def _selu_loop32(x, y, d):
     """SELU for float32 in one vectorized pass, to a few units in the last place.
 
     float32's ``expm1`` (NumPy's and libm's) costs ten to twenty times ``exp``. Here
     ``exp(v) - 1`` comes from the inline ``exp`` above, except near 0, where that subtraction
-    would lose the low bits and the same Taylor polynomial of ``v`` itself is exact to rounding
-    instead. No branch has a side effect, so LLVM turns them into vector selects; the
-    polynomials are written out (a call to a helper would keep the loop scalar).
+    would lose the low bits and the Taylor polynomial of ``v`` itself is exact to rounding
+    instead. No branch has a side effect, so LLVM turns them into vector selects.
     """
     scale, sa = np.float32(SELU_SCALE), np.float32(SELU_SCALE * SELU_ALPHA)
     for i in range(x.size):
         v = x[i]
-        w = min(max(v, np.float32(-87.0)), np.float32(0.0))  # exp(-87) is float32's floor
-        k = np.floor(w * _LOG2E + np.float32(0.5))
-        r = w - k * _LN2_HI - k * _LN2_LO
-        # r + r**2/2! + ... + r**7/7!: exp(r) - 1 to float32 rounding for |r| < 0.35
-        er = r * (np.float32(1.0) + r * (np.float32(1 / 2) + r * (np.float32(1 / 6) + r * (
-            np.float32(1 / 24) + r * (np.float32(1 / 120) + r * (np.float32(1 / 720) + r * (
-                np.float32(1 / 5040))))))))
-        ew = w * (np.float32(1.0) + w * (np.float32(1 / 2) + w * (np.float32(1 / 6) + w * (
-            np.float32(1 / 24) + w * (np.float32(1 / 120) + w * (np.float32(1 / 720) + w * (
-                np.float32(1 / 5040))))))))
-        e = (np.float32(1.0) + er) * _POW2[_pow2_index(k)]
+        w = min(max(v, np.float32(-87.0)), np.float32(0.0))  # a NaN stays NaN
+        ew = _expm1_taylor32(w)
+        e = _exp_nonpositive32(w)
         neg = sa * (ew if w > np.float32(-0.25) else e - np.float32(1.0))
         y[i] = scale * v if v > 0 else neg
         d[i] = scale if v > 0 else neg + sa
@@ -274,7 +289,7 @@ def _selu_blocks32(x, y, d):
         _selu_loop32(x[lo:hi], y[lo:hi], d[lo:hi])
 
 
-@njit(cache=True, nogil=True)
+@njit(**_ELEMENTWISE)
 def _selu_loop(x, y, d):
     scale, alpha = SELU_SCALE, SELU_ALPHA
     for i in range(x.size):
@@ -288,28 +303,85 @@ def _selu_loop(x, y, d):
             d[i] = e + scale * alpha
 
 
-@njit(cache=True, nogil=True)
-def _sigmoid_loop(x, e, y):
-    """``y = (1 if x >= 0 else e) / (1 + e)`` from ``e = exp(-|x|)`` (computed by NumPy)."""
+@njit(**_ELEMENTWISE)
+def _sigmoid_loop32(x, y):
+    """``y = (1 if x >= 0 else e) / (1 + e)`` with ``e = exp(-|x|)`` (inline): one pass."""
+    one = np.float32(1.0)
     for i in range(x.size):
-        y[i] = (1 if x[i] >= 0 else e[i]) / (1 + e[i])
+        v = x[i]
+        a = -abs(v)
+        e = _exp_nonpositive32(a if not a < np.float32(-87.0) else np.float32(-87.0))
+        y[i] = (one if v >= 0 else e) / (one + e)
 
 
-@njit(cache=True, nogil=True)
+@njit(**_ELEMENTWISE)
+def _sigmoid_loop(x, e, y):
+    """float64: ``y = (1 if x >= 0 else e) / (1 + e)`` from ``e = exp(-|x|)`` (by NumPy)."""
+    for i in range(x.size):
+        ei = e[i]
+        y[i] = (1.0 if x[i] >= 0 else ei) / (1.0 + ei)
+
+
+@njit(**_ELEMENTWISE)
 def _sigmoid_backward_loop(dy, y, dx):
     for i in range(dy.size):
         dx[i] = dy[i] * y[i] * (1 - y[i])
 
 
-@njit(cache=True, nogil=True)
+# log(v) for a positive normal float32 v without a call to libm (Cephes' logf, within a unit
+# in the last place): v = m * 2**e with m in [sqrt(1/2), sqrt(2)), read off v's bits (what
+# frexp does), then log(v) = e ln2 + log(1 + x) for x = m - 1, by a minimax polynomial.
+_SQRT_HALF = np.float32(0.70710678118654752)
+
+
+@njit(inline="always", **_ELEMENTWISE)
+def _log32(v):
+    """log(v) for a positive normal float32 v; NaN for NaN."""
+    one = np.float32(1.0)
+    bits = np.float32(v).view(np.int32)
+    e = np.float32((bits >> 23) - 126)  # the exponent field, for m in [0.5, 1)
+    m = np.int32((bits & np.int32(0x007FFFFF)) | np.int32(0x3F000000)).view(np.float32)
+    small = m < _SQRT_HALF  # move m to [sqrt(1/2), sqrt(2)), where the polynomial is accurate
+    e = e - one if small else e
+    x = (m + m - one) if small else (m - one)
+    z = x * x
+    y = ((((((((np.float32(7.0376836292e-2) * x - np.float32(1.1514610310e-1)) * x
+                + np.float32(1.1676998740e-1)) * x - np.float32(1.2420140846e-1)) * x
+              + np.float32(1.4249322787e-1)) * x - np.float32(1.6668057665e-1)) * x
+            + np.float32(2.0000714765e-1)) * x - np.float32(2.4999993993e-1)) * x
+         + np.float32(3.3333331174e-1)) * x * z
+    y = y + np.float32(-2.12194440e-4) * e - np.float32(0.5) * z
+    log = x + y + np.float32(0.693359375) * e
+    return v if np.isnan(v) else log  # a NaN's bits would give a number: keep the NaN
+
+
+@njit(**_ELEMENTWISE)
+def _bce_loop32(p, t, g, terms, lo, hi, denom):
+    """float32 BCE in one pass: the gradient into ``g`` and each element's
+    ``t log p_c + (1 - t) log(1 - p_c)`` into ``terms`` (summed by :func:`_sum64`).
+    The clip range [lo, hi] keeps p_c and 1 - p_c positive and normal, as _log32 needs."""
+    one = np.float32(1.0)
+    for i in range(p.size):
+        v, ti = p[i], t[i]
+        # clip(v, lo, hi) as two selects (min/max may branch); a NaN stays NaN, as in np.clip,
+        # so that the guard sees it in the gradient and the loss
+        pl = v if not v < lo else lo
+        pc = pl if not pl > hi else hi
+        qc = one - pc
+        inside = np.float32((v >= lo) & (v <= hi))  # the reference's order: ... * inside / denom
+        g[i] = (pc - ti) / (pc * qc) * inside / denom
+        terms[i] = ti * _log32(pc) + (one - ti) * _log32(qc)
+
+
+@njit(**_ELEMENTWISE)
 def _bce_grad_loop(p, t, g, lp, lq, lo, hi, one, denom):
-    """The gradient into ``g``; the clipped ``p`` and ``1 - p`` into ``lp``, ``lq`` (to be
-    logged by NumPy's vectorized log). ``lo``, ``hi``, ``one`` and ``denom`` have the arrays'
-    dtype, so float32 stays float32 throughout, as in the NumPy reference."""
+    """float64: the gradient into ``g``; the clipped ``p`` and ``1 - p`` into ``lp``, ``lq``
+    (to be logged by NumPy's log, exact in float64)."""
     for i in range(p.size):
         v = p[i]
         pc = min(max(v, lo), hi)
-        g[i] = (pc - t[i]) / (pc * (one - pc)) / denom if v >= lo and v <= hi else 0
+        inside = one if (v >= lo) & (v <= hi) else 0 * one
+        g[i] = (pc - t[i]) / (pc * (one - pc)) * inside / denom
         lp[i] = pc
         lq[i] = one - pc
 
@@ -321,6 +393,15 @@ def _bce_sum_loop(t, lp, lq):
     total = 0.0
     for i in range(t.size):
         total += t[i] * np.float64(lp[i]) + (1 - t[i]) * np.float64(lq[i])
+    return total
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def _sum64(a):
+    """``sum(a)`` in float64 (fastmath: reassociated, so it runs on vector lanes)."""
+    total = 0.0
+    for i in range(a.size):
+        total += np.float64(a[i])
     return total
 
 
@@ -358,13 +439,13 @@ def _channel_major_loop(x, out, sums):
         sums[c] = acc
 
 
-@njit(cache=True, nogil=True)
+@njit(**_ELEMENTWISE)
 def _sgd_loop(p, g, lr):
     for i in range(p.size):
         p[i] -= lr * g[i]
 
 
-@njit(cache=True, nogil=True)
+@njit(**_ELEMENTWISE)
 def _rmsprop_loop(p, g, a, lr, rho, one_minus_rho, eps):
     for i in range(p.size):
         gi = g[i]
@@ -494,10 +575,11 @@ def selu_forward(x):
 def sigmoid_forward(x):
     """See :func:`scratch_ae.kernels.numpy_kernels.sigmoid_forward`."""
     xc = np.ascontiguousarray(x)
-    e = np.abs(xc)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
     y = np.empty_like(xc)
+    if xc.dtype == np.float32:  # one pass, exp inline
+        _sigmoid_loop32(xc.reshape(-1), y.reshape(-1))
+        return y
+    e = np.exp(-np.abs(xc))  # float64 (gradient checks): NumPy's exp, exact
     _sigmoid_loop(xc.reshape(-1), e.reshape(-1), y.reshape(-1))
     return y
 
@@ -514,12 +596,18 @@ def bce_forward(y_pred, y_true, eps, denom):
     """See :func:`scratch_ae.kernels.numpy_kernels.bce_forward`: loss and gradient."""
     p = np.ascontiguousarray(y_pred).reshape(-1)
     t = np.ascontiguousarray(y_true, dtype=p.dtype).reshape(-1)
-    g, lp, lq = np.empty_like(p), np.empty_like(p), np.empty_like(p)
+    g, lp = np.empty_like(p), np.empty_like(p)
     dt = p.dtype.type
-    _bce_grad_loop(p, t, g, lp, lq, dt(eps), dt(1 - eps), dt(1), dt(denom))
-    np.log(lp, out=lp)
-    np.log(lq, out=lq)
-    return dt(-_bce_sum_loop(t, lp, lq) / denom), g.reshape(y_pred.shape)
+    if p.dtype == np.float32:  # one pass, log inline; lp holds each element's term
+        _bce_loop32(p, t, g, lp, dt(eps), dt(1 - eps), dt(denom))
+        total = _sum64(lp)
+    else:  # float64 (gradient checks): NumPy's log, exact
+        lq = np.empty_like(p)
+        _bce_grad_loop(p, t, g, lp, lq, dt(eps), dt(1 - eps), dt(1), dt(denom))
+        np.log(lp, out=lp)
+        np.log(lq, out=lq)
+        total = _bce_sum_loop(t, lp, lq)
+    return dt(-total / denom), g.reshape(y_pred.shape)
 
 
 def channel_major(x):
