@@ -250,25 +250,38 @@ def test_numba_selu_and_sigmoid_match_the_reference(dtype, shape):
                                numpy_kernels.sigmoid_backward(dy, s_ref), **tol)
 
 
-def test_numba_selu_in_blocks_on_threads_gives_the_serial_bits():
-    """Big float32 activations run in blocks on the Numba side's threads: the same values as
-    one serial pass, including the ragged last block."""
+def test_numba_elementwise_in_blocks_on_threads_gives_the_serial_bits():
+    """Big float32 arrays run in blocks on the Numba side's threads: the same values as one
+    serial pass, including the ragged last block (SELU, sigmoid and its backward, BCE)."""
     from scratch_ae import threads
 
-    n = numba_kernels.SELU_PARALLEL_MIN + 3 * numba_kernels.SELU_BLOCK + 17
+    n = numba_kernels.PARALLEL_MIN + 3 * numba_kernels.BLOCK + 17
     x = _elem_inputs(np.float32, (n,), seed=3)
-    y0, d0 = np.empty_like(x), np.empty_like(x)
+    p = np.random.default_rng(4).random(n).astype(np.float32)
+    t = np.random.default_rng(5).random(n).astype(np.float32)
+    y0, d0, s0, ds0 = (np.empty_like(x) for _ in range(4))
     numba_kernels._selu_loop32(x, y0, d0)
+    numba_kernels._sigmoid_loop32(x, s0)
+    numba_kernels._sigmoid_backward_loop(x, p, ds0)
+    g0, terms = np.empty_like(p), np.empty_like(p)
+    numba_kernels._bce_loop32(p, t, g0, terms, *np.float32([1e-7, 1 - 1e-7, n]))
+    loss0 = np.float32(-numba_kernels._sum64(terms) / n)
     saved = dict(threads._state)
     try:
         threads.set_threads(blas=1, numba=2, backend_name="numba")
+        assert numba_kernels._in_blocks(n) and not numba_kernels._in_blocks(
+            numba_kernels.PARALLEL_MIN - 1)
         y, d = numba_kernels.selu_forward(x)
+        s = numba_kernels.sigmoid_forward(x)
+        ds = numba_kernels.sigmoid_backward(x, p)
+        loss, g = numba_kernels.bce_forward(p, t, 1e-7, n)
     finally:
         threads._state.update(saved)
         if saved["policy"] is not None:
             threads.apply(saved["policy"])
             threads._state.update(saved)
-    assert np.array_equal(y, y0) and np.array_equal(d, d0)
+    for got, want in ((y, y0), (d, d0), (s, s0), (ds, ds0), (g, g0), (loss, loss0)):
+        assert np.array_equal(got, want)
 
 
 def test_numba_selu_is_exact_to_a_few_ulp_near_zero():

@@ -274,21 +274,6 @@ def _selu_loop32(x, y, d):
         d[i] = scale if v > 0 else neg + sa
 
 
-# Big activations (the first conv layer's: 128 x 16 x 28 x 28 = 1.6 million values) are split
-# into blocks for the Numba side's threads; small ones (a dense layer's few thousand) are not
-# worth waking a thread for. Each block is the same vectorized loop, so the values are the same.
-SELU_BLOCK, SELU_PARALLEL_MIN = 1 << 14, 1 << 16
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def _selu_blocks32(x, y, d):
-    n = x.size
-    for b in prange((n + SELU_BLOCK - 1) // SELU_BLOCK):
-        lo = b * SELU_BLOCK
-        hi = min(lo + SELU_BLOCK, n)
-        _selu_loop32(x[lo:hi], y[lo:hi], d[lo:hi])
-
-
 @njit(**_ELEMENTWISE)
 def _selu_loop(x, y, d):
     scale, alpha = SELU_SCALE, SELU_ALPHA
@@ -371,6 +356,51 @@ def _bce_loop32(p, t, g, terms, lo, hi, denom):
         inside = np.float32((v >= lo) & (v <= hi))  # the reference's order: ... * inside / denom
         g[i] = (pc - ti) / (pc * qc) * inside / denom
         terms[i] = ti * _log32(pc) + (one - ti) * _log32(qc)
+
+
+# Big arrays (the first conv layer's activations: 128 x 16 x 28 x 28 = 1.6 million values; a
+# dense decoder's output at batch 128: 100,352) are split into blocks for the Numba side's
+# threads when the thread policy gives it several (scratch_ae/threads.py); small ones (a dense
+# layer's few thousand values) are not worth waking a thread for. Each block runs the same
+# vectorized loop on its slice, so the values are those of one serial pass.
+BLOCK, PARALLEL_MIN = 1 << 13, 1 << 16
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _selu_blocks32(x, y, d):
+    for b in prange((x.size + BLOCK - 1) // BLOCK):
+        lo, hi = b * BLOCK, min((b + 1) * BLOCK, x.size)
+        _selu_loop32(x[lo:hi], y[lo:hi], d[lo:hi])
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _sigmoid_blocks32(x, y):
+    for b in prange((x.size + BLOCK - 1) // BLOCK):
+        lo, hi = b * BLOCK, min((b + 1) * BLOCK, x.size)
+        _sigmoid_loop32(x[lo:hi], y[lo:hi])
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _sigmoid_backward_blocks(dy, y, dx):
+    for b in prange((dy.size + BLOCK - 1) // BLOCK):
+        lo, hi = b * BLOCK, min((b + 1) * BLOCK, dy.size)
+        _sigmoid_backward_loop(dy[lo:hi], y[lo:hi], dx[lo:hi])
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _bce_blocks32(p, t, g, terms, lo_clip, hi_clip, denom):
+    for b in prange((p.size + BLOCK - 1) // BLOCK):
+        lo, hi = b * BLOCK, min((b + 1) * BLOCK, p.size)
+        _bce_loop32(p[lo:hi], t[lo:hi], g[lo:hi], terms[lo:hi], lo_clip, hi_clip, denom)
+
+
+def _in_blocks(size: int) -> bool:
+    """Whether an elementwise pass over ``size`` values runs in blocks on the Numba side's
+    threads: when it is big and the thread policy gives that side more than one thread."""
+    if size < PARALLEL_MIN:
+        return False
+    policy = threads.current()
+    return policy is not None and policy.numba > 1
 
 
 @njit(**_ELEMENTWISE)
@@ -563,10 +593,8 @@ def selu_forward(x):
     xc = np.ascontiguousarray(x)
     y, d = np.empty_like(xc), np.empty_like(xc)
     if xc.dtype == np.float32:
-        policy = threads.current()
-        parallel = xc.size >= SELU_PARALLEL_MIN and policy is not None and policy.numba > 1
-        (_selu_blocks32 if parallel else _selu_loop32)(xc.reshape(-1), y.reshape(-1),
-                                                       d.reshape(-1))
+        loop = _selu_blocks32 if _in_blocks(xc.size) else _selu_loop32
+        loop(xc.reshape(-1), y.reshape(-1), d.reshape(-1))
     else:  # float64 (gradient checks): libm's expm1, exact
         _selu_loop(xc.reshape(-1), y.reshape(-1), d.reshape(-1))
     return y, d
@@ -577,7 +605,8 @@ def sigmoid_forward(x):
     xc = np.ascontiguousarray(x)
     y = np.empty_like(xc)
     if xc.dtype == np.float32:  # one pass, exp inline
-        _sigmoid_loop32(xc.reshape(-1), y.reshape(-1))
+        (_sigmoid_blocks32 if _in_blocks(xc.size) else _sigmoid_loop32)(xc.reshape(-1),
+                                                                          y.reshape(-1))
         return y
     e = np.exp(-np.abs(xc))  # float64 (gradient checks): NumPy's exp, exact
     _sigmoid_loop(xc.reshape(-1), e.reshape(-1), y.reshape(-1))
@@ -588,7 +617,8 @@ def sigmoid_backward(dy, y):
     """See :func:`scratch_ae.kernels.numpy_kernels.sigmoid_backward`; one pass."""
     dyc, yc = np.ascontiguousarray(dy), np.ascontiguousarray(y, dtype=dy.dtype)
     dx = np.empty_like(dyc)
-    _sigmoid_backward_loop(dyc.reshape(-1), yc.reshape(-1), dx.reshape(-1))
+    loop = _sigmoid_backward_blocks if _in_blocks(dyc.size) else _sigmoid_backward_loop
+    loop(dyc.reshape(-1), yc.reshape(-1), dx.reshape(-1))
     return dx
 
 
@@ -599,7 +629,8 @@ def bce_forward(y_pred, y_true, eps, denom):
     g, lp = np.empty_like(p), np.empty_like(p)
     dt = p.dtype.type
     if p.dtype == np.float32:  # one pass, log inline; lp holds each element's term
-        _bce_loop32(p, t, g, lp, dt(eps), dt(1 - eps), dt(denom))
+        loop = _bce_blocks32 if _in_blocks(p.size) else _bce_loop32
+        loop(p, t, g, lp, dt(eps), dt(1 - eps), dt(denom))
         total = _sum64(lp)
     else:  # float64 (gradient checks): NumPy's log, exact
         lq = np.empty_like(p)
@@ -680,4 +711,8 @@ def warmup() -> float:
         maxpool_backward(y, arg, x.shape, *args)
     v = np.linspace(-3, 3, 10, dtype=np.float32)
     _selu_blocks32(v, np.empty_like(v), np.empty_like(v))
+    _sigmoid_blocks32(v, np.empty_like(v))
+    _sigmoid_backward_blocks(v, v, np.empty_like(v))
+    p = np.linspace(0.1, 0.9, 10, dtype=np.float32)
+    _bce_blocks32(p, p, np.empty_like(p), np.empty_like(p), *np.float32([1e-7, 1 - 1e-7, 10]))
     return time.perf_counter() - start
