@@ -6,7 +6,7 @@ the reference code. What changes here is only *how* the loops run:
 * padding is never materialized: an out-of-range pixel is read as 0 (im2col), skipped
   (col2im, max pooling), so no padded copy of the batch is made;
 * each public function is a thin Python wrapper (shapes, allocation with the input's dtype,
-  contiguity) around one ``@njit(parallel=True, cache=True, nogil=True)`` loop;
+  contiguity) around one compiled loop (``@njit``, cached on disk, releasing the GIL);
 * every parallel loop runs one task per (image, channel) plane, so no two threads ever write
   the same element (im2col: that plane's KH*KW stretches of ``col``; col2im and pooling: that
   plane of the output). That is why none of them needs atomics or a reduction;
