@@ -37,20 +37,23 @@ class GuardedOptimizer:
         self.optimizer, self.check = optimizer, check
 
     def step(self, model) -> None:
-        if self.check and not grads_finite(model):
+        params = list(model.named_parameters())  # one walk of the model for both
+        if self.check and not grads_finite(params):
             raise _BadGradients
-        self.optimizer.step(model)
+        self.optimizer.step(model, params)
 
 
 class _BadGradients(Exception):
     pass
 
 
-def grads_finite(model) -> bool:
-    """True when every gradient is finite: their total is, unless one is NaN or inf."""
-    total = 0.0
-    for _, layer, name in model.named_parameters():
-        total = total + layer.grads[name].sum()
+def grads_finite(params) -> bool:
+    """True when every gradient of ``params`` (``model.named_parameters()``) is finite: their
+    total is, unless one is NaN or inf."""
+    grads = [layer.grads[name] for _, layer, name in params]
+    if not grads:
+        return True
+    total = backend.kernels(backend.get_array_module(grads[0])).total(grads)
     return math.isfinite(float(total))
 
 

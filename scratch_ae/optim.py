@@ -27,10 +27,14 @@ class Optimizer:
         self.iterations = 0
         self.state: dict[str, dict] = {}
 
-    def step(self, model) -> None:
-        """Apply one update to every parameter of ``model`` from its accumulated gradient."""
+    def step(self, model, params=None) -> None:
+        """Apply one update to every parameter of ``model`` from its accumulated gradient.
+
+        ``params``: ``list(model.named_parameters())`` when the caller has it already (the
+        numerical guard lists them once for its check and for this step).
+        """
         self.iterations += 1
-        for key, layer, name in model.named_parameters():
+        for key, layer, name in model.named_parameters() if params is None else params:
             self.update(key, layer.params[name], layer.grads[name])
 
     def slots(self, key, p, *names):
@@ -140,13 +144,13 @@ class Nadam(Adam):
     def _u(self, t):
         return self.beta1 * (1.0 - 0.5 * 0.96 ** (0.004 * t))
 
-    def step(self, model):
+    def step(self, model, params=None):
         # The momentum schedule is shared by every parameter, so advance it once per step.
         t = self.iterations + 1
         self.u_t, self.u_next = self._u(t), self._u(t + 1)
         self.U_t = self.u_product * self.u_t
         self.U_next = self.U_t * self.u_next
-        super().step(model)
+        super().step(model, params)
         self.u_product = self.U_t
 
     def update(self, key, p, g):

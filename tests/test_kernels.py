@@ -416,3 +416,18 @@ def test_cuda_bodies_have_no_local_named_n(fake_cupy):
         params = re.findall(r"(\w+)\s*(?:,|$)", f"{in_params}, {out_params}")
         assert "n" not in params, f"a kernel parameter is called n: {in_params}"
         assert not re.search(r"\bn\b", code), f"a CUDA body uses the name n:\n{body}"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numba_total_matches_the_reference_and_sees_nan_and_inf(dtype):
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal(shape).astype(dtype) for shape in ((784, 100), (100,), (3, 4))]
+    arrays.append(np.asfortranarray(rng.standard_normal((5, 7)).astype(dtype)))  # not C order
+    np.testing.assert_allclose(numba_kernels.total(arrays), numpy_kernels.total(arrays),
+                               rtol=1e-5 if dtype == np.float32 else 1e-12)
+    for bad in (np.nan, np.inf, -np.inf):
+        for i in (0, 3):
+            spoiled = [a.copy() for a in arrays]
+            spoiled[i].flat[7] = bad
+            assert not np.isfinite(numba_kernels.total(spoiled))
+            assert not np.isfinite(numpy_kernels.total(spoiled))

@@ -58,6 +58,7 @@ from .numpy_kernels import (  # noqa: F401, E402 - re-exported: same API
     sgd_update,
     sigmoid_backward,
     sigmoid_forward,
+    total,
 )
 
 _INT32_LIMIT = 2**31

@@ -224,6 +224,16 @@ def conv_grad_output(dy):
     return channel_major(dy), channel_sums(dy)
 
 
+def total(arrays):
+    """The sum of every element of every array: a NaN or an infinity anywhere makes it
+    non-finite, which is how the numerical guard (scratch_ae/guard.py) tests the gradients with
+    one number. A Python float, or a 0-d array on the arrays' device."""
+    out = 0.0
+    for a in arrays:
+        out = out + a.sum()
+    return out
+
+
 def sgd_update(p, g, lr):
     """``p -= lr * g`` in place."""
     p -= lr * g
