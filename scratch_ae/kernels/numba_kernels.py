@@ -223,6 +223,12 @@ def _maxpool_forward_unpadded(x, y, argmax, ph, pw, sh, sw):
 # * a call (libm's exp, log, expm1): exp and log are written out below, inline.
 
 _ELEMENTWISE = dict(cache=True, nogil=True, error_model="numpy")
+# The loops that evaluate polynomials (the inline exp and log) also let LLVM fuse a multiply and
+# an add into one FMA instruction: fastmath={"contract"}, one rounding instead of two, so as
+# accurate or more, and no other fast-math liberty (NaN and infinity behave as in NumPy). It
+# made them 1.3-1.6x faster. The optimizer updates do without: they must give the reference's
+# bits exactly.
+_POLY = dict(_ELEMENTWISE, fastmath={"contract"})
 SELU_ALPHA, SELU_SCALE = _reference.SELU_ALPHA, _reference.SELU_SCALE
 
 # exp(w) for float32 w in [-87, 0] without a call to libm: w = k ln2 + r with |r| <= ln2/2,
@@ -254,7 +260,7 @@ def _exp_nonpositive32(w):
     return (np.float32(1.0) + _expm1_taylor32(r)) * two_k
 
 
-@njit(**_ELEMENTWISE)
+@njit(**_POLY)
 def _selu_loop32(x, y, d):
     """SELU for float32 in one vectorized pass, to a few units in the last place.
 
@@ -288,7 +294,7 @@ def _selu_loop(x, y, d):
             d[i] = e + scale * alpha
 
 
-@njit(**_ELEMENTWISE)
+@njit(**_POLY)
 def _sigmoid_loop32(x, y):
     """``y = (1 if x >= 0 else e) / (1 + e)`` with ``e = exp(-|x|)`` (inline): one pass."""
     one = np.float32(1.0)
@@ -340,7 +346,7 @@ def _log32(v):
     return v if np.isnan(v) else log  # a NaN's bits would give a number: keep the NaN
 
 
-@njit(**_ELEMENTWISE)
+@njit(**_POLY)
 def _bce_loop32(p, t, g, terms, lo, hi, denom):
     """float32 BCE in one pass: the gradient into ``g`` and each element's
     ``t log p_c + (1 - t) log(1 - p_c)`` into ``terms`` (summed by :func:`_sum64`).
