@@ -56,6 +56,7 @@ def main(argv=None) -> int:
                                  "while 1: pass"])
         time.sleep(0.5)
     times = {name: [] for name in settings}
+    chosen = []  # the threads each auto run ended on
     loads = [os.getloadavg()[0]]
     try:
         with tempfile.TemporaryDirectory() as out:
@@ -70,6 +71,8 @@ def main(argv=None) -> int:
                         print(res.stdout[-2000:], res.stderr[-2000:], file=sys.stderr)
                         return 1
                     times[name].append(float(m.group(1)))
+                    if name == "auto (no settings)":  # what the policy and its trial chose
+                        chosen.extend(re.findall(r"^threads: (.*)$", res.stdout, re.M))
                 loads.append(os.getloadavg()[0])
     finally:
         if busy is not None:
@@ -84,6 +87,8 @@ def main(argv=None) -> int:
         med = statistics.median(v)
         print(f"  {name:<22} median {med:7.2f} s  (turns {', '.join(f'{t:.2f}' for t in v)})"
               f"  {med / best_hand:.2f}x the best hand-set")
+    for i, line in enumerate(chosen):
+        print(f"  auto, turn {i + 1}: {line}")
     return 0
 
 

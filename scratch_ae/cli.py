@@ -290,6 +290,10 @@ def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
 def _summary(recipe, val, written, seconds, warned) -> None:
     parts = ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k != "loss")
     print(f"trained in {seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")
+    from . import threads  # noqa: PLC0415
+
+    if threads.current() is not None:  # what the run ended on: after fit's thread trial
+        print(f"threads: {threads.current()}")
     if "penalty" in val:
         print(f"validation loss ({recipe.loss.upper()} + penalty): {val['loss']:.4f} ({parts})")
     else:

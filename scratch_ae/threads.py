@@ -43,9 +43,13 @@ NUMBA_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS")
 # An automatic choice is reused for this long before the free cores are measured again.
 REMEASURE_S = 60.0
 SAMPLE_S = 0.2
-# The trial: steps skipped after each switch (warm-up), steps timed, and how much faster the
-# parallel setting must be to be kept.
-TRIAL_SKIP, TRIAL_STEPS, TRIAL_MARGIN = 3, 12, 1.10
+# The trial: steps skipped after each switch (warm-up), steps timed per turn, turns per
+# setting (taken in turn, A B C A B C; each setting's best turn counts, since noise only ever
+# slows a turn down), and how much faster the parallel setting must be to be kept. The margin
+# bounds what the safe choice can cost: one thread is kept only when a parallel setting was
+# less than 5% faster. At 1.10 with a single turn, a conv run whose parallel setting was
+# 1.12-1.15x faster fell back to one thread in one quiet run out of two.
+TRIAL_SKIP, TRIAL_STEPS, TRIAL_ROUNDS, TRIAL_MARGIN = 3, 12, 2, 1.05
 
 
 @dataclass(frozen=True)
@@ -236,12 +240,13 @@ class Trial:
     """Time a few training steps with each sensible setting; keep the fastest.
 
     ``fit`` runs its steps through :meth:`wrap` (``trial.step(run, n_samples)`` each). When
-    the policy in force is automatic and parallel, the first ``TRIAL_SKIP + TRIAL_STEPS``
-    steps run with it, the next as many with each other candidate: on the numba backend, the
-    other side parallel (BLAS 1, the Numba side at n: its loops, and the conv layers' pieces
-    side by side); last, 1 thread everywhere. The fastest parallel setting is kept only if it
-    beat one thread by ``TRIAL_MARGIN``; otherwise 1 thread is. Once decided, or when there is
-    nothing to try, it just runs the step. Every trial step is a real training step.
+    the policy in force is automatic and parallel, the candidates take turns of
+    ``TRIAL_SKIP + TRIAL_STEPS`` steps, ``TRIAL_ROUNDS`` rounds of them: first the policy in
+    force, then on the numba backend the other side parallel (BLAS 1, the Numba side at n: its
+    loops, and the conv layers' pieces side by side), last 1 thread everywhere. Each
+    candidate's best turn is its rate. The fastest parallel setting is kept only if it beat one
+    thread by ``TRIAL_MARGIN``; otherwise 1 thread is. Once decided, or when there is nothing
+    to try, it just runs the step. Every trial step is a real training step.
     """
 
     def __init__(self, backend_name: str):
@@ -249,7 +254,7 @@ class Trial:
         self.active = (policy is not None and policy.source == "auto"
                        and max(policy.blas, policy.numba) > 1)
         self.parallel, self.phase, self.count = policy, 0, 0
-        self.candidates, self.rates = [policy], []
+        self.candidates = [policy]
         self.seconds = self.samples = 0.0
         if not self.active:
             return
@@ -260,6 +265,9 @@ class Trial:
             self.candidates.append(ThreadPolicy(b, m, f"{policy.reason}; {side} side tried",
                                                 backend_name, "auto"))
         self.candidates.append(ThreadPolicy(1, 1, "trial of 1 thread", backend_name, "auto"))
+        # A B C A B C: which candidate each turn runs, and each candidate's best rate so far
+        self.turns = list(range(len(self.candidates))) * TRIAL_ROUNDS
+        self.rates = [0.0] * len(self.candidates)
 
     def wrap(self, step):
         """``step(xb, tb)`` run through the trial (``step`` itself when there is no trial)."""
@@ -277,11 +285,12 @@ class Trial:
             self.seconds += time.perf_counter() - t0
             self.samples += n_samples
         if self.count == TRIAL_SKIP + TRIAL_STEPS:
-            self.rates.append(self.samples / max(self.seconds, 1e-9))
+            i = self.turns[self.phase]
+            self.rates[i] = max(self.rates[i], self.samples / max(self.seconds, 1e-9))
             self.count, self.seconds, self.samples = 0, 0.0, 0.0
             self.phase += 1
-            if self.phase < len(self.candidates):
-                apply(self.candidates[self.phase])
+            if self.phase < len(self.turns):
+                apply(self.candidates[self.turns[self.phase]])
             else:
                 self._decide()
         return value

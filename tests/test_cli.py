@@ -1,6 +1,7 @@
 """The `scratch-ae` command: info, list, train (on the offline sample, so it runs anywhere)."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -33,6 +34,8 @@ def test_train_stacked_on_the_sample_writes_weights_and_pictures(tmp_path, capsy
     assert "validation loss (BCE):" in out
     val = float(out.split("validation loss (BCE):")[1].split()[0])
     assert 0.0 < val < 0.7  # below the ~0.69 of an untrained sigmoid output
+    # the threads the run ended on (after fit's trial), as scratch-ae info words them
+    assert re.search(r"^threads: BLAS \d+, Numba \d+ \(.+\)$", out, re.M)
     png = tmp_path / "stacked_reconstructions.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     hist = json.loads((tmp_path / "stacked_history.json").read_text())
