@@ -47,8 +47,9 @@ SAMPLE_S = 0.2
 # setting (taken in turn, A B C A B C; each setting's best turn counts, since noise only ever
 # slows a turn down), and how much faster the parallel setting must be to be kept. The margin
 # bounds what the safe choice can cost: one thread is kept only when a parallel setting was
-# less than 5% faster. At 1.10 with a single turn, a conv run whose parallel setting was
-# 1.12-1.15x faster fell back to one thread in one quiet run out of two.
+# less than 5% faster. At 1.10 with a single turn, one of two quiet runs of benchmarks/
+# busy_core.py took as long as one thread (1.16x the best hand-set time), where the parallel
+# settings were 1.12-1.15x faster than one thread.
 TRIAL_SKIP, TRIAL_STEPS, TRIAL_ROUNDS, TRIAL_MARGIN = 3, 12, 2, 1.05
 
 

@@ -208,8 +208,8 @@ def _maxpool_forward_unpadded(x, y, argmax, ph, pw, sh, sw):
 
 # --------------------------------------------------------------------------------------------
 # elementwise passes: each replaces several NumPy passes (and their temporaries) by one loop.
-# They run on one thread: they are short next to the GEMMs, and the thread policy gives the
-# cores to BLAS (see scratch_ae/threads.py).
+# They run on one thread, short next to the GEMMs, except over big arrays when the thread
+# policy gives the Numba side several threads (the blocks below; see scratch_ae/threads.py).
 #
 # Each loop must compile to vector instructions (8 float32 lanes at a time), or it is several
 # times slower than the NumPy passes it replaces. Three things stop LLVM from vectorizing, and
