@@ -397,6 +397,27 @@ def test_numba_optimizer_updates_equal_the_reference(dtype):
                                else p0 - 0.5 * g, rtol=1e-7)
 
 
+def test_every_kernel_module_has_the_references_functions_and_signatures(fake_cupy):
+    """The contract of scratch_ae/kernels: a layer may call any public function of the NumPy
+    reference on any backend, so the Numba and CuPy modules define (or re-export) each one with
+    the same signature."""
+    import inspect  # noqa: PLC0415
+
+    from scratch_ae.kernels import cupy_kernels  # noqa: PLC0415
+
+    def public(module):
+        return {name: inspect.signature(f) for name, f in vars(module).items()
+                if inspect.isfunction(f) and not name.startswith("_")}
+
+    reference = public(numpy_kernels)
+    assert {"bce_forward", "im2col", "map_pieces", "sgd_update", "total"} <= set(reference)
+    for module in (numba_kernels, cupy_kernels):
+        theirs = public(module)
+        for name, signature in reference.items():
+            assert name in theirs, f"{module.__name__} lacks {name}"
+            assert theirs[name] == signature, f"{module.__name__}.{name}{theirs[name]}"
+
+
 def test_cuda_bodies_have_no_local_named_n(fake_cupy):
     """The CuPy kernels' CUDA code never declares or uses a name ``n``.
 
