@@ -58,7 +58,6 @@ def main(argv=None):
     import numpy as np  # noqa: PLC0415
 
     from scratch_ae import backend  # noqa: PLC0415
-    from scratch_ae.kernels import numba_kernels  # noqa: PLC0415
     from scratch_ae.layers.conv import Conv2D, Conv2DTranspose  # noqa: PLC0415
     from scratch_ae.layers.pooling import MaxPool2D  # noqa: PLC0415
 
@@ -77,8 +76,8 @@ def main(argv=None):
         numba.set_num_threads(args.threads)
 
     load_before = _load()  # on a shared machine, other jobs' load decides how noisy this is
-    first_call = numba_kernels.warmup()  # compile, or load from Numba's on-disk cache
-    second_call = numba_kernels.warmup()
+    first_call = backend.warmup("numba")  # compile, or load from Numba's on-disk cache
+    second_call = backend.warmup("numba")
 
     n = args.batch
     backend.seed(0)

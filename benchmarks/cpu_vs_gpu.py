@@ -602,13 +602,9 @@ def run_benchmark(args, save=None) -> dict:
     tag = f"@{args.tag}" if args.tag else ""
     compile_s = {}
     if "numba" in backends:
-        from scratch_ae.kernels import numba_kernels  # noqa: PLC0415
-
-        compile_s["numba"] = numba_kernels.warmup()
+        compile_s["numba"] = backend.warmup("numba")
     if "cupy" in backends:
-        from scratch_ae.kernels import cupy_kernels  # noqa: PLC0415
-
-        compile_s["cupy"] = cupy_kernels.warmup()
+        compile_s["cupy"] = backend.warmup("cupy")
         import cupy  # noqa: PLC0415
 
         chunk = np.zeros((8192, 784), dtype=np.float32)

@@ -1,19 +1,23 @@
-"""The array-module abstraction: which library holds the arrays, and which kernels serve them.
+"""The array-module abstraction: which library holds the arrays, and which fast paths serve them.
 
 Three backends share one set of layer code:
 
-* ``numpy`` -- the readable reference. Arrays are NumPy arrays, kernels come from
-  :mod:`scratch_ae.kernels.numpy_kernels`.
-* ``numba`` -- the same NumPy arrays, but the hot loops (im2col, pooling, ...) come from
-  :mod:`scratch_ae.kernels.numba_kernels`, compiled by Numba.
-* ``cupy``  -- arrays live on an NVIDIA GPU; kernels from :mod:`scratch_ae.kernels.cupy_kernels`.
+* ``numpy`` -- the readable reference: every layer runs its own plain array code, the code a
+  learner reads, and nothing else.
+* ``numba`` -- the same NumPy arrays and the same layer code, except where a layer asks
+  :func:`fast` for a faster version of one named piece of it (a fused elementwise loop, im2col,
+  a conv layer run in pieces on all cores): :mod:`scratch_ae.kernels.numba_conv` and
+  :mod:`scratch_ae.kernels.numba_elementwise`, compiled by Numba.
+* ``cupy``  -- arrays live on an NVIDIA GPU; the layer code runs there unchanged (``xp`` is
+  ``cupy``), with CUDA kernels for im2col, col2im and pooling from
+  :mod:`scratch_ae.kernels.cupy_kernels`.
 
 Two rules keep this small (they follow DeZero's ``cuda.py``):
 
 1. A forward or backward takes its array module from its *input*: ``xp = get_array_module(x)``.
    The selected backend never decides how an existing array is computed on.
-2. The *selected* backend decides only where new parameters and data are put, and which kernel
-   module serves NumPy arrays (``numpy`` or ``numba``).
+2. The *selected* backend decides only where new parameters and data are put, and whether
+   NumPy arrays get the Numba fast paths.
 
 CuPy is imported lazily, only when asked for, so ``import scratch_ae`` works on machines with no
 CuPy and no GPU.
@@ -23,8 +27,11 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 
 import numpy as np
+
+from . import threads
 
 BACKENDS = ("numpy", "numba", "cupy")
 ENV_VAR = "SCRATCH_AE_BACKEND"
@@ -215,29 +222,81 @@ def to_numpy(x):
     return np.asarray(x)
 
 
-def kernels(xp=np):
-    """The kernel module that serves arrays of module ``xp``.
+def fast(op: str, *arrays):
+    """The selected backend's faster version of the piece of layer code named ``op``, or None.
 
-    CuPy arrays always get the CuPy kernels. NumPy arrays get the Numba kernels when the numba
-    backend is selected, else the readable NumPy ones. Layers call this and never branch on the
-    backend themselves.
+    A layer's code is the reference, and it is what the numpy backend runs. Where another
+    backend has a faster way to compute one named piece of it (a fused one-pass loop, a CUDA
+    kernel), the layer asks first::
+
+        if fused := backend.fast("selu", x):   # None on numpy: the lines below run
+            return fused(x)
+        ...the reference code...
+
+    NumPy arrays get the Numba kernels' version when the numba backend is selected; CuPy
+    arrays get the CuPy kernels'. None -- run the reference -- on the numpy backend, for an
+    ``op`` or a dtype the backend did not register, and when an array is not C-contiguous
+    (the fast paths read flat memory). Each registered piece is tested against the layer's
+    own code in tests/test_fast_paths.py.
     """
-    if xp is not np:
-        from .kernels import cupy_kernels  # noqa: PLC0415
+    first = arrays[0]
+    if type(first) is np.ndarray:
+        if (_state["name"] or get_backend()) != "numba":
+            return None
+        table = _FAST.get("numba") or _load_fast("numba")
+    elif is_cupy_array(first):
+        table = _FAST.get("cupy") or _load_fast("cupy")
+    else:
+        return None
+    fn = table.get((op, first.dtype.char))
+    if fn is None:
+        return None
+    for a in arrays:
+        if not a.flags.c_contiguous:
+            return None
+    return fn
 
-        return cupy_kernels
-    name = _state["name"] or get_backend()
-    module = _CPU_KERNELS.get(name)
-    if module is None:  # first call: import once (layers ask for kernels many times a step)
-        if name == "numba":
-            from .kernels import numba_kernels as module  # noqa: PLC0415
-        else:
-            from .kernels import numpy_kernels as module  # noqa: PLC0415
-        _CPU_KERNELS[name] = module
-    return module
+
+_FAST: dict[str, dict] = {}  # backend name -> {(op, dtype char): function}, loaded on first use
 
 
-_CPU_KERNELS = {}
+def _load_fast(name: str) -> dict:
+    """Import backend ``name``'s kernel modules (once) and merge their ``FAST`` tables."""
+    if name == "numba":
+        # Numba's threads and BLAS's must never both run parallel (threads.py): choose now,
+        # before the first parallel loop, for code that runs layers without fit.
+        threads.ensure("numba")
+        from .kernels import numba_conv, numba_elementwise  # noqa: PLC0415 - optional backend
+
+        modules = (numba_conv, numba_elementwise)
+    else:
+        from .kernels import cupy_kernels  # noqa: PLC0415 - optional backend
+
+        modules = (cupy_kernels,)
+    table = {}
+    for module in modules:
+        table.update(module.FAST)
+    _FAST[name], _FAST_MODULES[name] = table, modules
+    return table
+
+
+_FAST_MODULES: dict[str, tuple] = {}
+
+
+def registered_fast_paths(name: str) -> dict:
+    """``{(op, dtype char): function}`` of backend ``name`` ("numba" or "cupy")."""
+    return dict(_FAST.get(name) or _load_fast(name))
+
+
+def warmup(name: str = "numba") -> float:
+    """Compile (or load from the on-disk cache) every fast path of backend ``name`` for float32
+    and float64; returns the seconds it took (the cost of a first call)."""
+    start = time.perf_counter()
+    if name not in _FAST:
+        _load_fast(name)
+    for module in _FAST_MODULES[name]:
+        module.warmup()
+    return time.perf_counter() - start
 
 
 # --------------------------------------------------------------------------------------------

@@ -83,9 +83,7 @@ def cmd_info(args) -> int:
     for name, (ok, reason) in backend.available_backends().items():
         print(f"  {name:<6} {'usable' if ok else 'NOT usable'}: {reason}")
     if backend.available_backends()["numba"][0] and not args.no_warmup:
-        from .kernels import numba_kernels
-
-        seconds = numba_kernels.warmup()
+        seconds = backend.warmup("numba")
         print(f"\nNumba kernels: first call took {seconds:.2f} s (compiled, or loaded from "
               "Numba's on-disk cache: only the first run on a machine pays for compiling)")
     return 0

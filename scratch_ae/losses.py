@@ -19,8 +19,8 @@ A loss is two functions, like a layer::
 
 from __future__ import annotations
 
-from .backend import check_same_device, get_array_module, kernels
-from .layers.activations import sigmoid
+from . import backend
+from .backend import check_same_device, get_array_module
 
 # Keras' backend epsilon: BCE on probabilities clips them to [EPS, 1 - EPS] before the log.
 EPS = 1e-7
@@ -86,15 +86,24 @@ class BCE(Loss):
 
     def forward(self, y_pred, y_true):
         self._check(y_pred, y_true)
-        xp = get_array_module(y_pred)
         y = y_true.astype(y_pred.dtype, copy=False)
-        # The loss and its gradient in one go (kernels.numpy_kernels.bce_forward is the
-        # reference; the Numba kernel does both in a single pass over the batch).
-        value, self.grad = kernels(xp).bce_forward(y_pred, y, EPS, self.denom)
-        return value
+        if fused := backend.fast("bce", y_pred, y):  # Numba: loss and gradient in one pass
+            value, self.fused_grad = fused(y_pred, y, EPS, self.denom)
+            return value
+        self.fused_grad = None
+        xp = get_array_module(y_pred)
+        p = xp.clip(y_pred, EPS, 1 - EPS)
+        terms = y * xp.log(p) + (1 - y) * xp.log(1 - p)
+        # What backward needs: the clipped p, the targets, and where the clip is not flat.
+        self.p, self.y = p, y
+        self.inside = (y_pred >= EPS) & (y_pred <= 1 - EPS)
+        return -terms.sum() / self.denom
 
     def backward(self):
-        return self.grad
+        if self.fused_grad is not None:
+            return self.fused_grad
+        p, y = self.p, self.y
+        return (p - y) / (p * (1 - p)) * self.inside / p.dtype.type(self.denom)
 
 
 class BCEWithLogits(Loss):
@@ -110,8 +119,9 @@ class BCEWithLogits(Loss):
         xp = get_array_module(y_pred)
         z = y_pred
         self.y = y_true.astype(z.dtype, copy=False)
-        self.s = sigmoid(z)
-        terms = xp.maximum(z, 0) - z * self.y + xp.log1p(xp.exp(-xp.abs(z)))
+        e = xp.exp(-xp.abs(z))  # in (0, 1]: never overflows
+        self.s = xp.where(z >= 0, 1, e) / (1 + e)  # sigmoid(z), for backward
+        terms = xp.maximum(z, 0) - z * self.y + xp.log1p(e)
         return terms.sum() / self.denom
 
     def backward(self):

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 
-from .backend import get_array_module, kernels
+from . import backend
+from .backend import get_array_module
 
 
 class Optimizer:
@@ -67,8 +68,11 @@ class SGD(Optimizer):
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
     def update(self, key, p, g):
-        if self.momentum == 0.0:  # p -= lr * g, in one pass where the backend can
-            kernels(get_array_module(p)).sgd_update(p, g, self.lr)
+        if self.momentum == 0.0:
+            if fused := backend.fast("sgd", p, g):  # Numba: one pass, no temporary
+                fused(p, g, self.lr)
+                return
+            p -= self.lr * g
             return
         (v,) = self.slots(key, p, "v")
         v *= self.momentum
@@ -91,9 +95,13 @@ class RMSprop(Optimizer):
 
     def update(self, key, p, g):
         (a,) = self.slots(key, p, "a")
-        # The formula above, in place (kernels.numpy_kernels.rmsprop_update is the reference;
-        # the Numba kernel makes one pass over p, g and a instead of six).
-        kernels(get_array_module(p)).rmsprop_update(p, g, a, self.lr, self.rho, self.eps)
+        if fused := backend.fast("rmsprop", p, g, a):  # Numba: one pass over p, g, a, not six
+            fused(p, g, a, self.lr, self.rho, self.eps)
+            return
+        xp = get_array_module(p)
+        a *= self.rho
+        a += (1 - self.rho) * g * g
+        p -= self.lr * g / (xp.sqrt(a) + self.eps)
 
 
 class Adam(Optimizer):

@@ -31,7 +31,10 @@ BLAS threads are set at run time with threadpoolctl, Numba's with ``numba.set_nu
 from __future__ import annotations
 
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 # Which pool gets the threads when the numba backend runs: the GEMMs (BLAS) or the im2col,
@@ -168,6 +171,11 @@ def choose(backend_name: str = "numpy", n: int | None = None) -> ThreadPolicy:
 
 def apply(policy: ThreadPolicy) -> ThreadPolicy:
     """Put ``policy`` in force for this process; returns it."""
+    # Numba's OpenMP workers spin for a while after each parallel loop by default, stealing the
+    # cores that BLAS and the main thread need next (a short loop then waits up to a scheduler
+    # tick, 4-12 ms, for a descheduled worker). Passive waiting avoids that; it must be set
+    # before OpenMP starts, i.e. before numba.set_num_threads below. A value the user set wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         from threadpoolctl import threadpool_limits
 
@@ -310,3 +318,57 @@ class Trial:
             apply(ThreadPolicy(1, 1, f"{self.parallel.reason}; but 1 thread won a trial "
                                f"(samples/s, {tried})", p.backend, "auto"))
         self.active = False
+
+
+# --------------------------------------------------------------------------------------------
+# the pieces' threads: how the Numba fast paths run a conv layer's pieces side by side
+#
+# Python threads (every Numba loop of the conv fast paths releases the GIL, nogil, and so does
+# NumPy's BLAS), as many as the policy gives the Numba side. They sleep on a lock between
+# pieces; they never spin, so they cannot steal a core from BLAS or the main thread.
+
+_pieces = {"size": 0, "executor": None}
+_piece_thread = threading.local()
+
+
+def on_piece_thread() -> bool:
+    """Whether the caller is one of the pieces' threads (its loops must then run serially: a
+    thread pool inside a thread pool would only oversubscribe the cores)."""
+    return getattr(_piece_thread, "active", False)
+
+
+@contextmanager
+def as_piece_thread(active: bool = True):
+    """Make the calling thread count as a piece's thread for a block (to compile or test the
+    serial loops)."""
+    saved = on_piece_thread()
+    _piece_thread.active = active
+    try:
+        yield
+    finally:
+        _piece_thread.active = saved
+
+
+def _mark_piece_thread():
+    _piece_thread.active = True
+
+
+def run_pieces(fn, pieces: list) -> list:
+    """``[fn(p) for p in pieces]``, in order; side by side on the Numba side's threads when the
+    policy gives it several (``current().numba``) and there is more than one piece.
+
+    BLAS is at 1 thread whenever the Numba side is parallel (:func:`choose`), so one piece is
+    one core. The results are those of running the pieces one after the other: every piece is
+    computed alone, and callers combine the results in list order.
+    """
+    policy = _state["policy"]
+    size = policy.numba if policy is not None else 1
+    if size <= 1 or len(pieces) <= 1 or on_piece_thread():
+        return [fn(p) for p in pieces]
+    if _pieces["size"] != size:
+        if _pieces["executor"] is not None:
+            _pieces["executor"].shutdown(wait=True)
+        _pieces["executor"] = ThreadPoolExecutor(size, thread_name_prefix="scratch_ae-piece",
+                                                 initializer=_mark_piece_thread)
+        _pieces["size"] = size
+    return list(_pieces["executor"].map(fn, pieces))

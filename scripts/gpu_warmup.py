@@ -99,9 +99,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     ok, why = backend.available_backends()["numba"]
     if ok:
-        from scratch_ae.kernels import numba_kernels  # noqa: PLC0415
-
-        report["numba_compile_s"] = round(numba_kernels.warmup(), 2)
+        report["numba_compile_s"] = round(backend.warmup("numba"), 2)
         print(f"numba kernels compiled (or loaded from cache) in {report['numba_compile_s']} s")
     else:
         report["numba_compile_s"] = None
@@ -115,13 +113,11 @@ def main(argv=None) -> int:
         return 2
     import cupy  # noqa: PLC0415
 
-    from scratch_ae.kernels import cupy_kernels  # noqa: PLC0415
-
     report["rehearsal"] = bool(getattr(cupy, "FAKE", False))
     if report["rehearsal"]:
         print("REHEARSAL: cupy is fake_cupy (NumPy on the CPU); nothing here is GPU evidence")
     report["cupy"] = cupy.__version__
-    report["cupy_kernels_compile_s"] = round(cupy_kernels.warmup(), 2)
+    report["cupy_kernels_compile_s"] = round(backend.warmup("cupy"), 2)
     print(f"cupy kernels compiled (or loaded from cache) in {report['cupy_kernels_compile_s']} s")
     save()
 

@@ -44,13 +44,21 @@ def fake_cupy(monkeypatch):
     spec.loader.exec_module(module)
     monkeypatch.setitem(sys.modules, "cupy", module)
     backend.cuda_available.cache_clear()
+    _forget_cupy_kernels()
     yield module
     backend.cuda_available.cache_clear()
+    _forget_cupy_kernels()
     sys.modules.pop("scratch_ae.kernels.cupy_kernels", None)
     import scratch_ae.kernels  # noqa: PLC0415
 
     if hasattr(scratch_ae.kernels, "cupy_kernels"):
         del scratch_ae.kernels.cupy_kernels
+
+
+def _forget_cupy_kernels():
+    """The backend keeps the CuPy fast paths once loaded: drop them (they bind one cupy)."""
+    backend._FAST.pop("cupy", None)
+    backend._FAST_MODULES.pop("cupy", None)
 
 
 def pytest_report_header(config):

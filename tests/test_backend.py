@@ -67,9 +67,7 @@ def test_environment_variable_is_honoured(monkeypatch):
     monkeypatch.setenv(backend.ENV_VAR, "numba")
     backend._state["name"] = None
     assert get_backend() == "numba"
-    from scratch_ae.kernels import numba_kernels  # noqa: PLC0415
-
-    assert backend.kernels(np) is numba_kernels
+    assert backend.fast("selu", np.ones(3, np.float32)) is not None  # numba's fast paths
 
 
 def test_bad_environment_variable_says_where_it_came_from(monkeypatch):
@@ -119,10 +117,14 @@ def test_use_backend_with_an_unusable_backend_leaves_the_selection_alone():
     assert get_backend() == "numpy"
 
 
-def test_kernels_follow_the_selection_for_numpy_arrays():
-    from scratch_ae.kernels import numpy_kernels  # noqa: PLC0415
+def test_fast_paths_follow_the_selection_for_numpy_arrays():
+    x = np.ones((2, 3), np.float32)
+    assert backend.fast("selu", x) is None  # numpy: the layer's own code, always
+    with backend.use_backend("numba"):
+        from scratch_ae.kernels import numba_elementwise  # noqa: PLC0415
 
-    assert backend.kernels(np) is numpy_kernels
+        assert backend.fast("selu", x) is numba_elementwise.selu_forward
+    assert backend.fast("selu", x) is None
 
 
 def test_import_does_not_import_cupy():

@@ -13,7 +13,7 @@ What is compared with what:
 * parity: the same layer (a deep copy) on the CPU and on the GPU, fed the same host-made
   float32 input and upstream gradient: outputs, input gradients and parameter gradients agree to
   ``rtol = 1e-5`` (plus ``atol = 1e-5 * max|reference|`` for entries that cancel to ~0);
-* kernels: :mod:`~scratch_ae.kernels.cupy_kernels` against :mod:`~scratch_ae.kernels.numpy_kernels`
+* kernels: :mod:`~scratch_ae.kernels.cupy_kernels` against the layers' own code (the reference)
   element by element (copies exactly, sums to rounding);
 * training: 50 SGD steps of the zoo's ``stacked`` and ``conv`` from the same weights on the same
   batches, losses within 1e-3 relative, step by step and through ``fit``.
@@ -50,7 +50,7 @@ from kernel_cases import CASES as CPU_KERNEL_CASES  # noqa: E402 - tests/ is on 
 
 import scratch_ae.layers as layers_pkg  # noqa: E402
 from scratch_ae.gradcheck import check_layer  # noqa: E402
-from scratch_ae.kernels import cupy_kernels, numpy_kernels  # noqa: E402
+from scratch_ae.kernels import cupy_kernels  # noqa: E402
 from scratch_ae.layers import (  # noqa: E402
     ELU,
     SELU,
@@ -68,6 +68,7 @@ from scratch_ae.layers import (  # noqa: E402
 )
 from scratch_ae.layers.base import Layer  # noqa: E402
 from scratch_ae.layers.conv import Conv2D, Conv2DTranspose  # noqa: E402
+from scratch_ae.layers.im2col import col2im, im2col  # noqa: E402
 from scratch_ae.layers.pooling import (  # noqa: E402
     AvgPool2D,
     GlobalAvgPool2D,
@@ -291,7 +292,7 @@ def test_random_layers_draw_on_the_device_and_reseed():
 
 
 # --------------------------------------------------------------------------------------------
-# kernels: cupy_kernels against numpy_kernels
+# kernels: cupy_kernels against the reference (the layers' own NumPy code)
 
 KERNEL_CASES = [
     *CPU_KERNEL_CASES,  # the CPU kernel tests' geometries (tests/kernel_cases.py)
@@ -326,26 +327,33 @@ def _kernel_tol(dtype):
     return 1e-5 if dtype == np.float32 else 1e-12
 
 
+def _maxpool_reference(x, pool, stride, pads):
+    """MaxPool2D's own code (on NumPy arrays) with the given pads: ``(layer, y)``."""
+    layer = MaxPool2D(pool, stride)
+    layer._pads = lambda hw: pads
+    return layer, layer.forward(x)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_im2col_col2im_match_numpy_kernels(dtype):
+def test_im2col_col2im_match_the_reference(dtype):
     rs = np.random.default_rng(0)
     tol = _kernel_tol(dtype)
     for shape, k, s, p in ALL_KERNEL_CASES:
         x = rs.standard_normal(shape).astype(dtype)
         col = cupy_kernels.im2col(cp.asarray(x), k, s, p)
-        ref = numpy_kernels.im2col(x, k, s, p)
+        ref = im2col(x, k, s, p)
         assert isinstance(col, cp.ndarray) and col.dtype == dtype and col.shape == ref.shape
         assert np.array_equal(cp.asnumpy(col), ref), f"im2col {shape} {k} {s} {p}"
         c = rs.standard_normal(ref.shape).astype(dtype)
         got = cupy_kernels.col2im(cp.asarray(c), shape, k, s, p)
-        want = numpy_kernels.col2im(c, shape, k, s, p)
+        want = col2im(c, shape, k, s, p)
         assert got.dtype == dtype
         np.testing.assert_allclose(cp.asnumpy(got), want, rtol=tol, atol=tol,
                                    err_msg=f"col2im {shape} {k} {s} {p}")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_maxpool_matches_numpy_kernels_including_ties(dtype):
+def test_maxpool_matches_the_reference_including_ties(dtype):
     rs = np.random.default_rng(1)
     tol = _kernel_tol(dtype)
     for shape, k, s, p in ALL_KERNEL_CASES:
@@ -354,13 +362,14 @@ def test_maxpool_matches_numpy_kernels_including_ties(dtype):
         x0 = rs.standard_normal(shape)
         for x in (x0.astype(dtype), np.round(x0 * 2).astype(dtype)):  # the second has ties
             y, arg = cupy_kernels.maxpool_forward(cp.asarray(x), k, s, p)
-            y_ref, arg_ref = numpy_kernels.maxpool_forward(x, k, s, p)
+            layer, y_ref = _maxpool_reference(x, k, s, p)
+            arg_ref = layer.argmax
             assert y.dtype == dtype and arg.dtype == np.int64
             assert np.array_equal(cp.asnumpy(y), y_ref), f"maxpool y {shape} {k} {s} {p}"
             assert np.array_equal(cp.asnumpy(arg), arg_ref), f"argmax {shape} {k} {s} {p}"
             dy = rs.standard_normal(y_ref.shape).astype(dtype)
             dx = cupy_kernels.maxpool_backward(cp.asarray(dy), arg, shape, k, s, p)
-            dx_ref = numpy_kernels.maxpool_backward(dy, arg_ref, shape, k, s, p)
+            dx_ref = layer.backward(dy)
             assert dx.dtype == dtype
             np.testing.assert_allclose(cp.asnumpy(dx), dx_ref, rtol=tol, atol=tol,
                                        err_msg=f"maxpool dx {shape} {k} {s} {p}")
@@ -394,18 +403,16 @@ def test_gather_kernels_are_deterministic():
 def test_kernels_accept_non_contiguous_inputs_and_warm_up():
     x = cp.asarray(np.random.default_rng(3).standard_normal((4, 3, 6, 5)).astype(np.float32))
     xt = x.transpose(1, 0, 2, 3)  # a view, not C-contiguous
-    ref = numpy_kernels.im2col(cp.asnumpy(xt), (3, 3), (1, 1), (1, 1, 1, 1))
+    ref = im2col(cp.asnumpy(xt), (3, 3), (1, 1), (1, 1, 1, 1))
     assert np.array_equal(cp.asnumpy(cupy_kernels.im2col(xt, (3, 3), (1, 1), (1, 1, 1, 1))), ref)
     assert cupy_kernels.warmup() >= 0.0
-    assert cupy_kernels.output_hw is numpy_kernels.output_hw
 
 
-def test_backend_kernels_picks_the_cupy_module():
-    assert backend.kernels(cp) is cupy_kernels
-    for name in ("im2col", "col2im", "maxpool_forward", "maxpool_backward"):
-        a = inspect.signature(getattr(cupy_kernels, name))
-        b = inspect.signature(getattr(numpy_kernels, name))
-        assert a == b, f"{name}: signature {a} differs from numpy_kernels' {b}"
+def test_backend_fast_gives_the_cupy_kernels_for_cupy_arrays():
+    x = cp.zeros((2, 3, 5, 5), cp.float32)
+    assert backend.fast("im2col", x) is cupy_kernels.im2col
+    assert backend.fast("col2im", x) is cupy_kernels.col2im
+    assert backend.fast("selu", x) is None  # elementwise: the layer's own code runs on cupy
 
 
 # --------------------------------------------------------------------------------------------

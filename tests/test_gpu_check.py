@@ -213,10 +213,12 @@ def test_warmup_passes_on_fake_cupy(fake_cupy, tmp_path):
 
 def test_warmup_fails_when_a_gpu_kernel_is_wrong(fake_cupy, monkeypatch, tmp_path):
     warmup = _load("scripts/gpu_warmup.py", "gpu_warmup_under_test")
-    from scratch_ae.kernels import cupy_kernels  # noqa: PLC0415 - the fake's, for this test
+    from scratch_ae import backend  # noqa: PLC0415
 
-    real = cupy_kernels.im2col
-    monkeypatch.setattr(cupy_kernels, "im2col", lambda *a: real(*a) * 1.001)
+    table = backend._FAST.get("cupy") or backend._load_fast("cupy")  # the fake's, for this test
+    for dtype in "fd":
+        real = table[("im2col", dtype)]
+        monkeypatch.setitem(table, ("im2col", dtype), lambda *a, real=real: real(*a) * 1.001)
     out = tmp_path / "warmup.json"
     assert warmup.main([str(out), "--models", "conv"]) == 1
     data = json.loads(out.read_text())

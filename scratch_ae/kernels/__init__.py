@@ -1,22 +1,18 @@
-"""Backend-specific loops, and nothing else.
+"""Fast paths: faster versions of named pieces of the layers' code, one backend each.
 
-Every kernel module exposes the same functions with the same signatures:
+The layers hold the reference code, and the numpy backend runs it and nothing else. Where a
+backend can compute a piece of it faster, a module here defines a function with the arguments
+of that piece and registers it in its ``FAST`` table under the piece's name and a dtype::
 
-* ``im2col(x, kernel, stride, pads) -> col``                        col: (C*KH*KW, N*OH*OW)
-* ``col2im(col, x_shape, kernel, stride, pads) -> x``               the adjoint of im2col
-* ``maxpool_forward(x, pool, stride, pads) -> (y, argmax)``
-* ``maxpool_backward(dy, argmax, x_shape, pool, stride, pads) -> dx``
-* ``conv_chunk(n)`` and ``map_pieces(fn, *pieces)``: how many images a conv layer sends
-  through im2col at once, and how it runs ``fn`` on each piece (in order; side by side on
-  Numba's threads)
-* the layouts around a conv layer's GEMM: ``channel_major``, ``channels_first``,
-  ``channel_sums``, ``conv_output``, ``conv_grad_output``
-* elementwise passes: ``selu_forward``, ``sigmoid_forward``, ``sigmoid_backward``,
-  ``bce_forward``, the optimizer updates ``sgd_update`` and ``rmsprop_update``, and ``total``
-  (the numerical guard's sum of the gradients)
+    FAST = {("selu", "f"): selu_forward, ("selu", "d"): selu_forward, ...}
 
-``kernel``/``pool`` and ``stride`` are ``(height, width)`` pairs; ``pads`` is
-``(top, bottom, left, right)``. Layers never import a kernel module directly: they ask
-``scratch_ae.backend.kernels(xp)``, which picks :mod:`.numpy_kernels` (the readable reference),
-:mod:`.numba_kernels` or :mod:`.cupy_kernels`.
+A layer asks ``backend.fast("selu", x)`` and runs what it gets, or its own code when it gets
+None. tests/test_fast_paths.py proves every registered function equal to the code it replaces.
+
+* :mod:`.numba_conv` -- im2col, col2im, max pooling, and conv layers run in pieces on all cores;
+* :mod:`.numba_elementwise` -- one-pass activations, the BCE loss and gradient, optimizer steps;
+* :mod:`.numba_math32` -- the float32 exp and log those loops inline;
+* :mod:`.cupy_kernels` -- CUDA kernels for im2col, col2im and max pooling.
+
+Layers never import these modules; :mod:`scratch_ae.backend` loads them on first use.
 """

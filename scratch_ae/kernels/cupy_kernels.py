@@ -1,8 +1,11 @@
-"""CuPy kernels: the same functions, signatures and results as :mod:`.numpy_kernels`, on a GPU.
+"""CuPy fast paths: CUDA kernels for im2col, col2im and max pooling.
 
-Read :mod:`scratch_ae.kernels.numpy_kernels` first: it has the notation, the column layout and
-the reference code. This module is imported only when a layer meets a CuPy array
-(``backend.kernels(cupy)``), so ``import scratch_ae`` never imports CuPy.
+On the GPU every layer runs its own array code with ``xp = cupy``; the four pieces that the
+array code does with a Python loop over the window (:mod:`scratch_ae.layers.im2col`,
+``MaxPool2D.forward`` and ``backward``) get one CUDA kernel each instead, registered in
+:data:`FAST` for ``backend.fast``. Read the reference code first: it has the notation and the
+column layout. This module is imported only when a layer meets a CuPy array, so
+``import scratch_ae`` never imports CuPy.
 
 How a GPU kernel is written here
 --------------------------------
@@ -20,11 +23,11 @@ one version per dtype it meets (float32, float64), so the dtype follows the inpu
   bits every run. This is Chainer's ``col2im_gpu`` (``chainer/utils/conv.py``), adapted to our
   column layout and to uneven padding.
 * ``maxpool_forward``: one thread per output element; the strict ``>`` keeps the FIRST maximum
-  of the window in row-major order, the tie rule of numpy_kernels.
+  of the window in row-major order, the tie rule of the reference (``np.argmax``'s).
 * ``maxpool_backward``: one thread per input pixel, again a gather: it visits the windows that
   contain it and adds ``dy`` of those whose ``argmax`` points at it. Deterministic too.
 
-Sums may be added in another order than numpy_kernels' (col2im adds the windows of a pixel in
+Sums may be added in another order than the reference's (col2im adds the windows of a pixel in
 the opposite order), so results agree to rounding, not bit for bit; copies (im2col, the max
 pooling forward) agree exactly.
 
@@ -39,27 +42,7 @@ import time
 import cupy
 import numpy as np
 
-from ..geometry import output_hw, output_size  # noqa: F401 - re-exported: same API
-
-# The elementwise kernels (activations, the BCE gradient, layout changes, optimizer updates) are
-# NumPy code that NumPy itself hands on to CuPy for CuPy arrays (__array_ufunc__ and
-# __array_function__), so the reference serves the GPU unchanged.
-from .numpy_kernels import (  # noqa: F401, E402 - re-exported: same API
-    bce_forward,
-    channel_major,
-    channel_sums,
-    channels_first,
-    conv_chunk,
-    conv_grad_output,
-    conv_output,
-    map_pieces,
-    rmsprop_update,
-    selu_forward,
-    sgd_update,
-    sigmoid_backward,
-    sigmoid_forward,
-    total,
-)
+from ..geometry import output_hw
 
 _INT32_LIMIT = 2**31
 
@@ -209,11 +192,11 @@ def _check_size(fn: str, *arrays) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# the public functions (same signatures as numpy_kernels)
+# the fast paths (each takes the arguments of the reference code it replaces)
 
 
 def im2col(x, kernel, stride, pads):
-    """See :func:`scratch_ae.kernels.numpy_kernels.im2col`; returns the same array on the GPU."""
+    """:func:`scratch_ae.layers.im2col.im2col` on the GPU: the same matrix."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (pt, _, pl, _) = kernel, stride, pads
     oh, ow = output_hw(x.shape, kernel, stride, pads)
@@ -225,7 +208,7 @@ def im2col(x, kernel, stride, pads):
 
 
 def col2im(col, x_shape, kernel, stride, pads):
-    """See :func:`scratch_ae.kernels.numpy_kernels.col2im`; returns the same array on the GPU."""
+    """:func:`scratch_ae.layers.im2col.col2im` on the GPU: the same images."""
     n, c, h, w = (int(v) for v in x_shape)
     (kh, kw), (sh, sw), (pt, _, pl, _) = kernel, stride, pads
     oh, ow = output_hw(x_shape, kernel, stride, pads)
@@ -239,10 +222,8 @@ def col2im(col, x_shape, kernel, stride, pads):
 
 
 def maxpool_forward(x, pool, stride, pads):
-    """See :func:`scratch_ae.kernels.numpy_kernels.maxpool_forward`; same ``(y, argmax)``.
-
-    ``argmax`` is int64, NumPy's ``intp`` on 64-bit machines.
-    """
+    """``MaxPool2D.forward`` on the GPU: the same ``(y, argmax)``; ``argmax`` is int64, NumPy's
+    ``intp`` on 64-bit machines."""
     n, c, h, w = x.shape
     (ph, pw), (sh, sw), (pt, _, pl, _) = pool, stride, pads
     oh, ow = output_hw(x.shape, pool, stride, pads)
@@ -255,7 +236,7 @@ def maxpool_forward(x, pool, stride, pads):
 
 
 def maxpool_backward(dy, argmax, x_shape, pool, stride, pads):
-    """See :func:`scratch_ae.kernels.numpy_kernels.maxpool_backward`; same array, on the GPU."""
+    """``MaxPool2D.backward`` on the GPU: the same dL/dx."""
     n, c, h, w = (int(v) for v in x_shape)
     (ph, pw), (sh, sw), (pt, _, pl, _) = pool, stride, pads
     oh, ow = output_hw(x_shape, pool, stride, pads)
@@ -270,6 +251,14 @@ def maxpool_backward(dy, argmax, x_shape, pool, stride, pads):
     _check_size("maxpool_backward", dx)
     _maxpool_backward_kernel(dy, argmax, c, h, w, ph, pw, sh, sw, pt, pl, oh, ow, dx)
     return dx
+
+
+FAST = {
+    (op, dtype): fn
+    for op, fn in (("im2col", im2col), ("col2im", col2im),
+                   ("maxpool_forward", maxpool_forward), ("maxpool_backward", maxpool_backward))
+    for dtype in "fd"
+}
 
 
 # --------------------------------------------------------------------------------------------

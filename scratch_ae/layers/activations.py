@@ -5,8 +5,13 @@ All map (N, ...) -> (N, ...) with the same shape; backward is ``dL/dx = dL/dy * 
 
 from __future__ import annotations
 
-from ..backend import get_array_module, kernels
+from .. import backend
+from ..backend import get_array_module
 from .base import Layer
+
+# SELU's constants (Klambauer et al., 2017): chosen so that activations keep mean 0, variance 1.
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
 
 
 class Activation(Layer):
@@ -79,39 +84,49 @@ class SELU(Activation):
     ``f'(x) = scale`` for x > 0, else ``y + scale * alpha`` (since d/dx scale*alpha*(e^x - 1) =
     scale*alpha*e^x = y + scale*alpha); scale = 1.0507..., alpha = 1.6732... (Klambauer et al.,
     2017), chosen so that activations keep mean 0 and variance 1. The forward pass computes
-    ``f'(x)`` too (``kernels.numpy_kernels.selu_forward`` is the reference code), so backward
-    is one multiplication, ``dL/dx = dy * f'(x)``.
+    ``f'(x)`` too, from ``y``, so ``exp`` runs once and backward is one multiplication:
+    ``dL/dx = dy * f'(x)``.
     """
 
     def forward(self, x, training=False):
         self.check_input(x)
-        y, self.dydx = kernels(get_array_module(x)).selu_forward(x)
+        if fused := backend.fast("selu", x):  # Numba: the lines below in one pass
+            y, self.dydx = fused(x, SELU_SCALE, SELU_ALPHA)
+            return y
+        xp = get_array_module(x)
+        mask = x > 0
+        # expm1 of min(x, 0): exact near 0, and it never overflows for large positive x.
+        y = SELU_SCALE * xp.where(mask, x, SELU_ALPHA * xp.expm1(xp.minimum(x, 0)))
+        self.dydx = xp.where(mask, SELU_SCALE, y + SELU_SCALE * SELU_ALPHA).astype(x.dtype,
+                                                                                   copy=False)
         return y
 
     def backward(self, dy):
         return dy * self.dydx
 
 
-def sigmoid(x):
-    """``1 / (1 + exp(-x))``, computed without overflow (see
-    ``kernels.numpy_kernels.sigmoid_forward``, the reference code, for how)."""
-    return kernels(get_array_module(x)).sigmoid_forward(x)
-
-
 class Sigmoid(Activation):
     """``y = 1 / (1 + exp(-x))``;  ``dL/dx = dy * y * (1 - y)``.
 
-    Computed by :func:`sigmoid`, which never overflows (a naive ``exp(-x)`` does, with a
-    warning, for very negative x).
+    Written so that it never overflows: with ``e = exp(-|x|)``, always in (0, 1],
+    ``y = 1 / (1 + e)`` for x >= 0 and ``y = e / (1 + e)`` for x < 0 -- the same function,
+    rearranged (a naive ``exp(-x)`` overflows, with a warning, for very negative x).
     """
 
     def forward(self, x, training=False):
         self.check_input(x)
-        self.y = sigmoid(x)
+        if fused := backend.fast("sigmoid", x):  # Numba: the lines below in one pass
+            self.y = fused(x)
+            return self.y
+        xp = get_array_module(x)
+        e = xp.exp(-xp.abs(x))
+        self.y = xp.where(x >= 0, 1, e) / (1 + e)
         return self.y
 
     def backward(self, dy):
-        return kernels(get_array_module(dy)).sigmoid_backward(dy, self.y)
+        if fused := backend.fast("sigmoid_backward", dy, self.y):  # Numba: one pass
+            return fused(dy, self.y)
+        return dy * self.y * (1 - self.y)
 
 
 class Tanh(Activation):
@@ -131,17 +146,19 @@ class Softplus(Activation):
     """``y = log(1 + exp(x))``;  ``dL/dx = dy * sigmoid(x)``.
 
     Written ``max(x, 0) + log1p(exp(-|x|))`` so that large |x| neither overflows nor loses
-    precision.
+    precision; the derivative ``sigmoid(x)`` comes from the same ``e = exp(-|x|)`` (see
+    :class:`Sigmoid`).
     """
 
     def forward(self, x, training=False):
         self.check_input(x)
         xp = get_array_module(x)
-        self.x = x
-        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        e = xp.exp(-xp.abs(x))
+        self.dydx = xp.where(x >= 0, 1, e) / (1 + e)  # sigmoid(x)
+        return xp.maximum(x, 0) + xp.log1p(e)
 
     def backward(self, dy):
-        return dy * sigmoid(self.x)
+        return dy * self.dydx
 
 
 __all__ = ["ELU", "SELU", "Activation", "LeakyReLU", "ReLU", "Sigmoid", "Softplus", "Tanh"]

@@ -1,17 +1,22 @@
-"""2-D convolution and transposed convolution on im2col.
+"""2-D convolution and transposed convolution, each one matrix product on im2col.
 
 The notation (N, C, OC, H, W, KH, KW, SH, SW, pads, OH, OW) and every size rule (SAME, VALID,
-transposed) are in :mod:`scratch_ae.geometry`.
+transposed) are in :mod:`scratch_ae.geometry`; im2col and col2im in
+:mod:`scratch_ae.layers.im2col`.
 
-How a convolution becomes one matrix product (see :mod:`scratch_ae.kernels.numpy_kernels`)::
+How a convolution becomes one matrix product::
 
     col = im2col(x)                 (C*KH*KW, N*OH*OW)   one column per output position
     W2  = W.reshape(OC, C*KH*KW)    one row per filter
-    y   = W2 @ col                  (OC, N*OH*OW)  -> reshaped to (N, OC, OH, OW)
+    y   = W2 @ col + b              (OC, N*OH*OW)  -> as images (N, OC, OH, OW)
 
 Its backward is two more matrix products and the adjoint of im2col, ``col2im``. A transposed
 convolution runs exactly the same pieces in the other order: its forward is a convolution's
 backward and its backward is a convolution's forward (as in DeZero's ``functions_conv.py``).
+
+On the numba backend each layer runs the same products a few images at a time, side by side
+on the cores (``backend.fast``, :mod:`scratch_ae.kernels.numba_conv`); what runs on numpy, and
+what a learner reads, is the code below.
 """
 
 from __future__ import annotations
@@ -28,18 +33,19 @@ from ..geometry import (
     transpose_geometry,
 )
 from .base import Layer, glorot_uniform
+from .im2col import col2im, im2col
 
 
-def pieces(K, n: int) -> list[slice]:
-    """The slices of a batch of ``n`` images that go through im2col together.
+def channel_major(x):
+    """Images (N, C, H, W) -> (C, N*H*W), a copy: one row per channel, as a GEMM wants."""
+    return x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
 
-    The kernels decide (``K.conv_chunk(n)``): NumPy, the reference, and CuPy take the whole
-    batch at once; Numba a few images at a time, so that each piece's ``col`` matrix (KH*KW
-    times the size of its images) stays in the CPU's cache between im2col and the GEMM. That
-    was 1.4x faster per layer at batch 128, and gives the same numbers to rounding.
-    """
-    c = K.conv_chunk(n)
-    return [slice(i, min(i + c, n)) for i in range(0, n, c)]
+
+def to_images(y2, n, h, w):
+    """A GEMM's channel-major (C, N*H*W) -> images (N, C, H, W), C-contiguous (a copy), so
+    that the next layer reads each image row by row."""
+    xp = backend.get_array_module(y2)
+    return xp.ascontiguousarray(y2.reshape(-1, n, h, w).transpose(1, 0, 2, 3))
 
 
 class Conv2D(Layer):
@@ -82,48 +88,34 @@ class Conv2D(Layer):
 
     def forward(self, x, training=False):
         self.check_input(x, ndim=4, features=(self.in_ch, None, None))
-        xp = backend.get_array_module(x)
-        K = backend.kernels(xp)
+        self.x_shape, self.pads = x.shape, self._pads(x.shape[2:])
+        W2, b = self.params["W"].reshape(self.out_ch, -1), self.params["b"]  # (OC, C*KH*KW)
+        if fused := backend.fast("conv2d_forward", x):  # Numba: in pieces, on every core
+            self.col, y = fused(x, W2, b, self.kernel, self.stride, self.pads)
+            return y
         n = x.shape[0]
-        pads = self._pads(x.shape[2:])
-        oh, ow = output_hw(x.shape, self.kernel, self.stride, pads)
-        W2, b = self.params["W"].reshape(self.out_ch, -1), self.params["b"]
-
-        def one(s):  # one piece of the batch: its columns and its output
-            col = K.im2col(x[s], self.kernel, self.stride, pads)  # (C*KH*KW, n*OH*OW)
-            # W2 @ col comes out channel-major; one copy makes it C-contiguous NCHW so that the
-            # next layer reads it row by row, and adds the bias on the way: y = W2 @ col + b.
-            return col, K.conv_output(W2 @ col, b, s.stop - s.start, oh, ow)
-
-        # One piece, the whole batch, except on Numba, which may also run them side by side.
-        self.pieces = pieces(K, n)
-        self.cols, ys = zip(*K.map_pieces(one, self.pieces), strict=True)
-        self.x_shape, self.pads = x.shape, pads
-        return ys[0] if len(ys) == 1 else xp.concatenate(ys)
+        oh, ow = output_hw(x.shape, self.kernel, self.stride, self.pads)
+        self.col = im2col(x, self.kernel, self.stride, self.pads)  # (C*KH*KW, N*OH*OW)
+        y = to_images(W2 @ self.col, n, oh, ow)                   # (N, OC, OH, OW)
+        return y + b.reshape(1, -1, 1, 1)
 
     def backward(self, dy):
-        xp = backend.get_array_module(dy, self.cols[0], where="Conv2D.backward")
-        K = backend.kernels(xp)
+        backend.check_same_device(dy, self.col, where="Conv2D.backward")
         W = self.params["W"]
-
-        def one(s, col):  # one piece: its share of dL/dW and dL/db, and its dL/dx
-            # dy2: dy as (OC, n*OH*OW), a copy (dy is only read); db: dy summed over n, oh, ow.
-            dy2, db = K.conv_grad_output(dy[s])
+        W2 = W.reshape(self.out_ch, -1)
+        if fused := backend.fast("conv2d_backward", dy):  # Numba: in pieces, on every core
+            dW2, db, dx = fused(dy, self.col, W2, self.x_shape, self.kernel, self.stride,
+                                self.pads, self.input_grad)
+        else:
+            dy2 = channel_major(dy)                                # (OC, N*OH*OW)
+            dW2 = dy2 @ self.col.T                                 # (OC, C*KH*KW)
+            db = dy.sum(axis=(0, 2, 3))                            # (OC,)
             dx = None
-            if self.input_grad:  # False on the model's first layer in fit: nobody reads dL/dx
-                dcol = W.reshape(self.out_ch, -1).T @ dy2  # (C*KH*KW, n*OH*OW)
-                shape = (s.stop - s.start, *self.x_shape[1:])
-                dx = K.col2im(dcol, shape, self.kernel, self.stride, self.pads)
-            return dy2 @ col.T, db, dx
-
-        dxs = []
-        for dW, db, dx in K.map_pieces(one, self.pieces, self.cols):  # summed in piece order
-            self.grads["W"] += dW.reshape(W.shape)
-            self.grads["b"] += db
-            dxs.append(dx)
-        if not self.input_grad:
-            return None
-        return dxs[0] if len(dxs) == 1 else xp.concatenate(dxs)
+            if self.input_grad:  # False on a model's first layer in fit: nobody reads dL/dx
+                dx = col2im(W2.T @ dy2, self.x_shape, self.kernel, self.stride, self.pads)
+        self.grads["W"] += dW2.reshape(W.shape)
+        self.grads["b"] += db
+        return dx
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
@@ -188,49 +180,33 @@ class Conv2DTranspose(Layer):
 
     def forward(self, x, training=False):
         self.check_input(x, ndim=4, features=(self.in_ch, None, None))
-        xp = backend.get_array_module(x)
-        K = backend.kernels(xp)
         n, _, h, w = x.shape
-        (oh, ow), pads = self._geometry((h, w))
-        W2 = self.params["W"].reshape(self.in_ch, -1)
-
-        def one(s):  # one piece of the batch: its input, channel-major, and its output
-            x2 = K.channel_major(x[s])  # (C, n*H*W)
-            col = W2.T @ x2  # (OC*KH*KW, n*H*W)
-            return x2, K.col2im(col, (s.stop - s.start, self.out_ch, oh, ow), self.kernel,
-                                self.stride, pads)
-
-        # One piece, the whole batch, except on Numba, which may also run them side by side.
-        self.pieces = pieces(K, n)
-        self.x2s, ys = zip(*K.map_pieces(one, self.pieces), strict=True)
-        y = ys[0] if len(ys) == 1 else xp.concatenate(ys)
-        y += self.params["b"].reshape(1, -1, 1, 1)
-        self.x_shape, self.pads = x.shape, pads
-        return y
+        (oh, ow), self.pads = self._geometry((h, w))
+        self.x_shape, y_shape = x.shape, (n, self.out_ch, oh, ow)
+        W2, b = self.params["W"].reshape(self.in_ch, -1), self.params["b"]  # (C, OC*KH*KW)
+        if fused := backend.fast("conv2d_transpose_forward", x):  # Numba: in pieces
+            self.x2, y = fused(x, W2, b, self.kernel, self.stride, self.pads, y_shape)
+            return y
+        self.x2 = channel_major(x)                                    # (C, N*H*W)
+        y = col2im(W2.T @ self.x2, y_shape, self.kernel, self.stride, self.pads)
+        return y + b.reshape(1, -1, 1, 1)                            # (N, OC, OH, OW)
 
     def backward(self, dy):
-        xp = backend.get_array_module(dy, self.x2s[0], where="Conv2DTranspose.backward")
-        K = backend.kernels(xp)
+        backend.check_same_device(dy, self.x2, where="Conv2DTranspose.backward")
         W = self.params["W"]
-        _, c, h, w = self.x_shape
-
-        def one(s, x2):  # one piece: its share of dL/dW, and its dL/dx
-            dcol = K.im2col(dy[s], self.kernel, self.stride, self.pads)  # (OC*KH*KW, n*H*W)
-            dx = None
-            if self.input_grad:  # False on the model's first layer in fit: nobody reads dL/dx
-                dx2 = W.reshape(self.in_ch, -1) @ dcol  # (C, n*H*W)
-                m = s.stop - s.start
-                dx = K.channels_first(dx2, m).reshape(m, c, h, w)
-            return x2 @ dcol.T, dx
-
-        dxs = []
-        for dW, dx in K.map_pieces(one, self.pieces, self.x2s):  # summed in piece order
-            self.grads["W"] += dW.reshape(W.shape)
-            dxs.append(dx)
-        self.grads["b"] += K.channel_sums(dy)
-        if not self.input_grad:
-            return None
-        return dxs[0] if len(dxs) == 1 else xp.concatenate(dxs)
+        W2 = W.reshape(self.in_ch, -1)
+        if fused := backend.fast("conv2d_transpose_backward", dy):  # Numba: in pieces
+            dW2, db, dx = fused(dy, self.x2, W2, self.x_shape, self.kernel, self.stride,
+                                self.pads, self.input_grad)
+        else:
+            n, _, h, w = self.x_shape
+            dcol = im2col(dy, self.kernel, self.stride, self.pads)  # (OC*KH*KW, N*H*W)
+            dW2 = self.x2 @ dcol.T                                   # (C, OC*KH*KW)
+            db = dy.sum(axis=(0, 2, 3))                              # (OC,)
+            dx = to_images(W2 @ dcol, n, h, w) if self.input_grad else None  # (N, C, H, W)
+        self.grads["W"] += dW2.reshape(W.shape)
+        self.grads["b"] += db
+        return dx
 
     def output_shape(self, input_shape):
         c, h, w = input_shape

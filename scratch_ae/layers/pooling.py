@@ -10,6 +10,7 @@ from __future__ import annotations
 from .. import backend
 from ..geometry import output_hw, pair, resolve_pads
 from .base import Layer
+from .im2col import col2im, im2col
 
 
 def _pool_padding(padding) -> str:
@@ -57,18 +58,40 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x, training=False):
         self.check_input(x, ndim=4)
+        self.x_shape, self.pads = x.shape, self._pads(x.shape[2:])
+        if fused := backend.fast("maxpool_forward", x):  # Numba, CUDA: one compiled loop
+            y, self.argmax = fused(x, self.pool, self.stride, self.pads)
+            return y
         xp = backend.get_array_module(x)
-        K = backend.kernels(xp)
-        pads = self._pads(x.shape[2:])
-        y, self.argmax = K.maxpool_forward(x, self.pool, self.stride, pads)
-        self.x_shape, self.pads = x.shape, pads
-        return y
+        n, c, _, _ = x.shape
+        (ph, pw), (sh, sw), (pt, pb, pl, pr) = self.pool, self.stride, self.pads
+        oh, ow = output_hw(x.shape, self.pool, self.stride, self.pads)
+        # Padded cells are -inf, so they never win (Keras' "same").
+        xpad = xp.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=-xp.inf)
+        # Every window's PH*PW cells side by side, in row-major order: (N, C, OH, OW, PH*PW).
+        windows = xp.empty((n, c, oh, ow, ph * pw), dtype=x.dtype)
+        for i in range(ph):
+            for j in range(pw):
+                windows[..., i * pw + j] = xpad[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw]
+        # The winner's place in its window, i * PW + j; argmax takes the FIRST of equal maxima.
+        self.argmax = xp.argmax(windows, axis=-1).astype(xp.intp, copy=False)
+        return xp.take_along_axis(windows, self.argmax[..., None], axis=-1)[..., 0]
 
     def backward(self, dy):
+        if fused := backend.fast("maxpool_backward", dy, self.argmax):  # Numba, CUDA
+            return fused(dy, self.argmax, self.x_shape, self.pool, self.stride, self.pads)
         xp = backend.get_array_module(dy, self.argmax, where="MaxPool2D.backward")
-        K = backend.kernels(xp)
-        return K.maxpool_backward(dy, self.argmax, self.x_shape, self.pool, self.stride,
-                                  self.pads)
+        n, c, h, w = self.x_shape
+        (ph, pw), (sh, sw), (pt, pb, pl, pr) = self.pool, self.stride, self.pads
+        oh, ow = dy.shape[2:]
+        dxpad = xp.zeros((n, c, h + pt + pb, w + pl + pr), dtype=dy.dtype)
+        for i in range(ph):
+            for j in range(pw):
+                # Route dy to the window cell (i, j) where it won; "+=": overlapping windows
+                # (stride < pool) may pick the same pixel.
+                won = xp.where(self.argmax == i * pw + j, dy, dy.dtype.type(0))
+                dxpad[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += won
+        return xp.ascontiguousarray(dxpad[:, :, pt : pt + h, pl : pl + w])
 
 
 class AvgPool2D(_Pool2D):
@@ -88,33 +111,30 @@ class AvgPool2D(_Pool2D):
 
     def _counts(self, xp, hw, pads, dtype):
         """How many real (unpadded) cells each window covers, shape (OH*OW,)."""
-        K = backend.kernels(xp)
         ones = xp.ones((1, 1, *hw), dtype=dtype)
-        return K.im2col(ones, self.pool, self.stride, pads).sum(axis=0)
+        return im2col(ones, self.pool, self.stride, pads).sum(axis=0)
 
     def forward(self, x, training=False):
         self.check_input(x, ndim=4)
         xp = backend.get_array_module(x)
-        K = backend.kernels(xp)
         n, c, h, w = x.shape
         pads = self._pads((h, w))
         oh, ow = output_hw(x.shape, self.pool, self.stride, pads)
         counts = self._counts(xp, (h, w), pads, x.dtype)
         # Folding C into the batch makes each channel an independent one-channel image.
-        col = K.im2col(x.reshape(n * c, 1, h, w), self.pool, self.stride, pads)
+        col = im2col(x.reshape(n * c, 1, h, w), self.pool, self.stride, pads)
         y = col.sum(axis=0).reshape(n * c, oh * ow) / counts
         self.x_shape, self.pads, self.counts = x.shape, pads, counts
         return y.reshape(n, c, oh, ow)
 
     def backward(self, dy):
         xp = backend.get_array_module(dy, self.counts, where="AvgPool2D.backward")
-        K = backend.kernels(xp)
         n, c, h, w = self.x_shape
         ph, pw = self.pool
         share = (dy.reshape(n * c, -1) / self.counts).reshape(1, -1)  # (1, N*C*OH*OW)
         dcol = xp.empty((ph * pw, share.shape[1]), dtype=dy.dtype)
         dcol[...] = share
-        dx = K.col2im(dcol, (n * c, 1, h, w), self.pool, self.stride, self.pads)
+        dx = col2im(dcol, (n * c, 1, h, w), self.pool, self.stride, self.pads)
         return dx.reshape(n, c, h, w)
 
 

@@ -17,8 +17,8 @@ It is as *strict* as CuPy where scratch_ae could go wrong:
   ``scripts/fake_cupy/dump_api.py``): module functions, ``ndarray`` methods, ``random.Generator``
   methods. Reductions return 0-d arrays, as CuPy's do.
 
-It does not compile or run any CUDA: ``ElementwiseKernel`` calls are served by the NumPy
-reference kernels (by kernel name), so the CUDA C in ``cupy_kernels.py`` is NOT exercised here
+It does not compile or run any CUDA: ``ElementwiseKernel`` calls are served by the layers'
+own NumPy code (by kernel name), so the CUDA C in ``cupy_kernels.py`` is NOT exercised here
 (``scripts/nvrtc_check.py`` compiles it; only a GPU runs it). Timings measured with it are
 NumPy timings and mean nothing about a GPU. Use::
 
@@ -250,7 +250,9 @@ class ElementwiseKernel:
         self.nin = len([p for p in in_params.split(",") if p.strip()])
 
     def __call__(self, *args, **kwargs):
-        from scratch_ae.kernels import numpy_kernels as nk  # noqa: PLC0415
+        # The reference code of each job (the layers' own, on NumPy arrays: no fast paths).
+        from scratch_ae.layers import MaxPool2D  # noqa: PLC0415
+        from scratch_ae.layers.im2col import col2im, im2col  # noqa: PLC0415
 
         ins = [a._a if isinstance(a, ndarray) else a for a in args[: self.nin]]
         outs = [a._a for a in args[self.nin:]]
@@ -263,24 +265,30 @@ class ElementwiseKernel:
             right = max(0, (ow - 1) * sw + kw - w - pl)
             return (pt, bottom, pl, right)
 
+        def pool(ph, pw, sh, sw, pd, x_shape):
+            layer = MaxPool2D((ph, pw), (sh, sw))
+            layer.x_shape, layer._pads = x_shape, lambda hw: pd
+            return layer
+
         if job == "im2col":
             x, n, c, h, w, kh, kw, sh, sw, pt, pl, oh, ow = ins
             pd = pads(h, w, kh, kw, sh, sw, pt, pl, oh, ow)
-            outs[0][...] = nk.im2col(x, (kh, kw), (sh, sw), pd)
+            outs[0][...] = im2col(x, (kh, kw), (sh, sw), pd)
         elif job == "col2im":
             col, n, c, h, w, kh, kw, sh, sw, pt, pl, oh, ow = ins
             pd = pads(h, w, kh, kw, sh, sw, pt, pl, oh, ow)
-            outs[0][...] = nk.col2im(col, (n, c, h, w), (kh, kw), (sh, sw), pd)
+            outs[0][...] = col2im(col, (n, c, h, w), (kh, kw), (sh, sw), pd)
         elif job == "maxpool_forward":
             x, c, h, w, ph, pw, sh, sw, pt, pl, oh, ow = ins
-            pd = pads(h, w, ph, pw, sh, sw, pt, pl, oh, ow)
-            y, arg = nk.maxpool_forward(x, (ph, pw), (sh, sw), pd)
-            outs[0][...], outs[1][...] = y, arg
+            layer = pool(ph, pw, sh, sw, pads(h, w, ph, pw, sh, sw, pt, pl, oh, ow), x.shape)
+            outs[0][...] = layer.forward(x)
+            outs[1][...] = layer.argmax
         elif job == "maxpool_backward":
             dy, arg, c, h, w, ph, pw, sh, sw, pt, pl, oh, ow = ins
-            n = dy.shape[0]
-            pd = pads(h, w, ph, pw, sh, sw, pt, pl, oh, ow)
-            outs[0][...] = nk.maxpool_backward(dy, arg, (n, c, h, w), (ph, pw), (sh, sw), pd)
+            layer = pool(ph, pw, sh, sw, pads(h, w, ph, pw, sh, sw, pt, pl, oh, ow),
+                         (dy.shape[0], c, h, w))
+            layer.pads, layer.argmax = pads(h, w, ph, pw, sh, sw, pt, pl, oh, ow), arg
+            outs[0][...] = layer.backward(dy)
         else:
             raise NotImplementedError(f"fake_cupy has no NumPy stand-in for kernel {self.name!r}")
         return args[self.nin] if len(outs) == 1 else tuple(args[self.nin:])

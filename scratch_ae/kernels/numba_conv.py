@@ -1,0 +1,429 @@
+"""Numba fast paths for the conv and pooling layers: im2col, col2im, max pooling, and whole
+conv layers run a few images at a time, side by side on the cores.
+
+Each function computes the same values as a piece of a layer's own code (the reference, which
+the numpy backend runs); :data:`FAST` registers them by op and dtype for ``backend.fast``, and
+tests/test_fast_paths.py proves each equal to the code it replaces:
+
+==========================  ===============================================================
+op                          replaces
+==========================  ===============================================================
+"im2col", "col2im"          :func:`scratch_ae.layers.im2col.im2col` and ``col2im``
+"maxpool_forward/backward"  ``MaxPool2D.forward`` / ``MaxPool2D.backward``
+"conv2d_forward/backward"   ``Conv2D.forward`` / ``Conv2D.backward``
+"conv2d_transpose_forward"  ``Conv2DTranspose.forward`` (and ``_backward``)
+==========================  ===============================================================
+
+How the loops differ from the reference's array code:
+
+* padding is never materialized: an out-of-range pixel is read as 0 (im2col), skipped
+  (col2im, max pooling), so no padded copy of the batch is made;
+* each public function is a thin Python wrapper (shapes, allocation with the input's dtype,
+  contiguity) around compiled loops (``@njit``, cached on disk, releasing the GIL);
+* every parallel loop runs one task per (image, channel) plane, so no two threads ever write
+  the same element (im2col: that plane's KH*KW stretches of ``col``; col2im and pooling: that
+  plane of the output). That is why none of them needs atomics or a reduction;
+* the innermost copies use flat, unsigned offsets so that LLVM can vectorize them (below);
+* a conv layer goes through in pieces of :data:`PIECE` images (:func:`_pieces`): each piece's
+  columns stay in the CPU's cache between im2col, the GEMM and col2im, and the pieces run side
+  by side on the Numba side's threads (:func:`scratch_ae.threads.run_pieces`), with serial
+  twins of the loops inside each piece and BLAS at one thread, so no two thread pools share
+  the cores. dL/dW is summed in piece order, so the numbers do not depend on the threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .. import threads
+from ..geometry import output_hw
+
+# --------------------------------------------------------------------------------------------
+# the compiled loops
+#
+# Why the loops index flat, unsigned offsets: Numba, like NumPy, lets x[-1] mean the last
+# element, so every *signed* index is tested for a negative sign before it is used. That test
+# in the innermost loop stops LLVM from turning the copy into vector instructions; an unsigned
+# index (np.uint64) cannot be negative, so the test disappears. Offsets are computed in signed
+# arithmetic first and only converted once they are known to be in range.
+
+
+@njit(cache=True, nogil=True)
+def _valid_range(ow, sw, j, pl, w):
+    """Output columns q in [lo, hi) whose input column q*sw + j - pl lies inside [0, w)."""
+    lo = 0
+    while lo < ow and lo * sw + j - pl < 0:
+        lo += 1
+    hi = ow
+    while hi > lo and (hi - 1) * sw + j - pl >= w:
+        hi -= 1
+    return lo, hi
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _im2col_loop(x, col, n0, kh, kw, sh, sw, pt, pl, oh, ow):
+    """The columns of images ``x`` into ``col``, whose column block of image 0 of ``x`` starts
+    at image ``n0`` (0 for a whole batch; a piece's first image for a conv layer's pieces)."""
+    n_img, n_ch, h, w = x.shape
+    xf = x.reshape(-1)  # both arrays are C-contiguous, so these are views
+    cf = col.reshape(-1)
+    n_cols = col.shape[1]
+    # One task per (image, channel) plane: the plane stays in cache while its KH*KW rows of
+    # col are written, and no two tasks write the same element of col.
+    for task in prange(n_img * n_ch):
+        n = task // n_ch
+        c = task % n_ch
+        plane = (n * n_ch + c) * h * w
+        for i in range(kh):
+            for j in range(kw):
+                lo, hi = _valid_range(ow, sw, j, pl, w)
+                row_start = ((c * kh + i) * kw + j) * n_cols + (n0 + n) * oh * ow
+                for y in range(oh):
+                    d = np.uint64(row_start + y * ow)
+                    src = y * sh + i - pt
+                    if src < 0 or src >= h:  # a padding row
+                        for q in range(ow):
+                            cf[d + np.uint64(q)] = 0
+                        continue
+                    for q in range(lo):  # padding columns on the left ...
+                        cf[d + np.uint64(q)] = 0
+                    for q in range(hi, ow):  # ... and on the right
+                        cf[d + np.uint64(q)] = 0
+                    s = np.uint64(plane + src * w + lo * sw + j - pl)  # input of column lo
+                    d += np.uint64(lo)
+                    if sw == 1:  # the common case gets its own loop: a plain vectorized copy
+                        for q in range(hi - lo):
+                            cf[d + np.uint64(q)] = xf[s + np.uint64(q)]
+                    else:
+                        for q in range(hi - lo):
+                            cf[d + np.uint64(q)] = xf[s + np.uint64(q * sw)]
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _col2im_loop(col, dx, kh, kw, sh, sw, pt, pl, oh, ow):
+    n_img, n_ch, h, w = dx.shape
+    cf = col.reshape(-1)
+    df = dx.reshape(-1)
+    n_cols = n_img * oh * ow
+    # One task per (image, channel) plane of dx: every addition into a plane comes from the
+    # same task, so overlapping windows need no atomics.
+    for task in prange(n_img * n_ch):
+        n = task // n_ch
+        c = task % n_ch
+        plane = (n * n_ch + c) * h * w
+        for k in range(h * w):
+            df[np.uint64(plane + k)] = 0
+        for i in range(kh):
+            for j in range(kw):
+                lo, hi = _valid_range(ow, sw, j, pl, w)
+                row_start = ((c * kh + i) * kw + j) * n_cols + n * oh * ow
+                for y in range(oh):
+                    dst = y * sh + i - pt
+                    if dst < 0 or dst >= h:
+                        continue  # a padding row: its gradient is dropped
+                    d = np.uint64(plane + dst * w + lo * sw + j - pl)
+                    s = np.uint64(row_start + y * ow + lo)
+                    for q in range(hi - lo):
+                        df[d + np.uint64(q * sw)] += cf[s + np.uint64(q)]
+
+
+# The same two loops compiled without threads (prange is range then), for the conv layers'
+# pieces when run_pieces already runs them on several threads: a thread pool inside a thread
+# pool would only oversubscribe the cores. nogil: the pieces' threads run them side by side.
+_im2col_serial = njit(cache=True, nogil=True)(_im2col_loop.py_func)
+_col2im_serial = njit(cache=True, nogil=True)(_col2im_loop.py_func)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _maxpool_forward_loop(x, y, argmax, ph, pw, sh, sw, pt, pl):
+    n_img, n_ch, h, w = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    for task in prange(n_img * n_ch):
+        n = task // n_ch
+        c = task % n_ch
+        for r in range(oh):
+            for q in range(ow):
+                best = x[n, c, 0, 0]
+                best_k = -1
+                for i in range(ph):
+                    src = r * sh + i - pt
+                    if src < 0 or src >= h:
+                        continue  # padding never wins
+                    for j in range(pw):
+                        s = q * sw + j - pl
+                        if s < 0 or s >= w:
+                            continue
+                        v = x[n, c, src, s]
+                        # Strict ">" keeps the FIRST maximum in row-major order on ties.
+                        if best_k < 0 or v > best:
+                            best = v
+                            best_k = i * pw + j
+                y[n, c, r, q] = best
+                argmax[n, c, r, q] = best_k
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _maxpool_backward_loop(dy, argmax, dx, pw, sh, sw, pt, pl):
+    n_img, n_ch, h, w = dx.shape
+    oh, ow = dy.shape[2], dy.shape[3]
+    for task in prange(n_img * n_ch):
+        n = task // n_ch
+        c = task % n_ch
+        for r in range(h):
+            for s in range(w):
+                dx[n, c, r, s] = 0
+        for r in range(oh):
+            for q in range(ow):
+                k = argmax[n, c, r, q]
+                dx[n, c, r * sh + k // pw - pt, q * sw + k % pw - pl] += dy[n, c, r, q]
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _maxpool_forward_unpadded(x, y, argmax, ph, pw, sh, sw):
+    """The common case (no padding: every window lies inside the image), on flat offsets."""
+    n_img, n_ch, h, w = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    xf, yf, af = x.reshape(-1), y.reshape(-1), argmax.reshape(-1)
+    for task in prange(n_img * n_ch):
+        src_plane = task * h * w
+        dst = task * oh * ow
+        for r in range(oh):
+            for q in range(ow):
+                s0 = np.uint64(src_plane + r * sh * w + q * sw)
+                best = xf[s0]
+                best_k = 0
+                for i in range(ph):
+                    for j in range(pw):
+                        v = xf[s0 + np.uint64(i * w + j)]
+                        if v > best:  # strict: the FIRST maximum in row-major order wins ties
+                            best = v
+                            best_k = i * pw + j
+                o = np.uint64(dst + r * ow + q)
+                yf[o] = best
+                af[o] = best_k
+
+
+@njit(cache=True, nogil=True)
+def _channels_first_loop(y2, out, b, n):
+    """out[n, c, :] = y2[c, n*P:(n+1)*P] + b[c]: (C, N*P) -> (N, C, P) with the bias added."""
+    c_all, p_all = y2.shape[0], y2.shape[1] // n
+    yf, of = y2.reshape(-1), out.reshape(-1)
+    for c in range(c_all):
+        bc = b[c]
+        for i in range(n):
+            s = np.uint64((c * n + i) * p_all)
+            d = np.uint64((i * c_all + c) * p_all)
+            for q in range(p_all):
+                of[d + np.uint64(q)] = yf[s + np.uint64(q)] + bc
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def _channel_major_loop(x, out, sums, n0):
+    """out[c, (n0 + n)*P + q] = x[n, c, q] and sums[c] = sum of x[:, c, :], in one pass over x
+    (``out`` may be wider than x: its columns for images n0, n0 + 1, ... are written).
+
+    fastmath lets the float64 sums be reassociated, so that they run on vector lanes.
+    """
+    n_img, c_all, p_all = x.shape
+    xf, of = x.reshape(-1), out.reshape(-1)
+    width = out.shape[1]
+    for c in range(c_all):
+        acc = 0.0
+        for i in range(n_img):
+            s = np.uint64((i * c_all + c) * p_all)
+            d = np.uint64(c * width + (n0 + i) * p_all)
+            for q in range(p_all):
+                v = xf[s + np.uint64(q)]
+                of[d + np.uint64(q)] = v
+                acc += v
+        sums[c] = acc
+
+
+# --------------------------------------------------------------------------------------------
+# the fast paths (each takes the arguments of the reference code it replaces)
+
+
+def _im2col_into(x, col, n0, kernel, stride, pads):
+    """Write the columns of images ``x`` into ``col`` from image ``n0`` on (the serial loop on
+    a piece's thread, the parallel one otherwise)."""
+    loop = _im2col_serial if threads.on_piece_thread() else _im2col_loop
+    (kh, kw), (sh, sw), (pt, _, pl, _) = kernel, stride, pads
+    oh, ow = output_hw(x.shape, kernel, stride, pads)
+    loop(np.ascontiguousarray(x), col, n0, kh, kw, sh, sw, pt, pl, oh, ow)
+
+
+def _col2im_into(col, dx, kernel, stride, pads):
+    """Fold ``col`` (C*KH*KW, N*OH*OW) into the images ``dx`` (N, C, H, W), in place."""
+    loop = _col2im_serial if threads.on_piece_thread() else _col2im_loop
+    (kh, kw), (sh, sw), (pt, _, pl, _) = kernel, stride, pads
+    oh, ow = output_hw(dx.shape, kernel, stride, pads)
+    loop(np.ascontiguousarray(col), dx, kh, kw, sh, sw, pt, pl, oh, ow)
+
+
+def im2col(x, kernel, stride, pads):
+    """:func:`scratch_ae.layers.im2col.im2col`: the same matrix, by a compiled loop."""
+    n, c, _, _ = x.shape
+    oh, ow = output_hw(x.shape, kernel, stride, pads)
+    col = np.empty((c * kernel[0] * kernel[1], n * oh * ow), dtype=x.dtype)
+    _im2col_into(x, col, 0, kernel, stride, pads)
+    return col
+
+
+def col2im(col, x_shape, kernel, stride, pads):
+    """:func:`scratch_ae.layers.im2col.col2im`: the same images, by a compiled loop."""
+    dx = np.empty(tuple(int(v) for v in x_shape), dtype=col.dtype)
+    _col2im_into(col, dx, kernel, stride, pads)
+    return dx
+
+
+def maxpool_forward(x, pool, stride, pads):
+    """``MaxPool2D.forward``: ``(y, argmax)``, argmax the winner's place ``i * PW + j`` in its
+    window (intp), the first of equal maxima."""
+    n, c, _, _ = x.shape
+    (ph, pw), (sh, sw), (pt, _, pl, _) = pool, stride, pads
+    oh, ow = output_hw(x.shape, pool, stride, pads)
+    y = np.empty((n, c, oh, ow), dtype=x.dtype)
+    argmax = np.empty((n, c, oh, ow), dtype=np.intp)
+    if any(pads):
+        _maxpool_forward_loop(x, y, argmax, ph, pw, sh, sw, pt, pl)
+    else:
+        _maxpool_forward_unpadded(x, y, argmax, ph, pw, sh, sw)
+    return y, argmax
+
+
+def maxpool_backward(dy, argmax, x_shape, pool, stride, pads):
+    """``MaxPool2D.backward``: each dy routed to its window's winner."""
+    (_, pw), (sh, sw), (pt, _, pl, _) = pool, stride, pads
+    dx = np.empty(tuple(int(v) for v in x_shape), dtype=dy.dtype)
+    _maxpool_backward_loop(dy, argmax.astype(np.intp, copy=False), dx, pw, sh, sw, pt, pl)
+    return dx
+
+
+# Images per piece of a conv layer: col for 16 images of the zoo's 14x14x16 layer is 1.8 MB,
+# which stays in cache between im2col, the GEMM and col2im (whole batches of 128 were 1.4x
+# slower per image).
+PIECE = 16
+
+
+def _pieces(n: int) -> list[slice]:
+    """The slices of a batch of ``n`` images that go through a conv layer together."""
+    return [slice(i, min(i + PIECE, n)) for i in range(0, n, PIECE)]
+
+
+def conv2d_forward(x, W2, b, kernel, stride, pads):
+    """``Conv2D.forward``: ``(col, y)`` with ``col = im2col(x)`` and ``y = W2 @ col + b`` as
+    images, a piece at a time; each piece writes its own columns of ``col`` and images of y."""
+    n = x.shape[0]
+    oh, ow = output_hw(x.shape, kernel, stride, pads)
+    p = oh * ow
+    col = np.empty((W2.shape[1], n * p), dtype=x.dtype)
+    y = np.empty((n, W2.shape[0], oh, ow), dtype=x.dtype)
+    b = np.ascontiguousarray(b, dtype=x.dtype)
+
+    def piece(s):
+        _im2col_into(x[s], col, s.start, kernel, stride, pads)
+        y2 = W2 @ col[:, s.start * p : s.stop * p]  # (OC, m*OH*OW); BLAS reads the strided view
+        _channels_first_loop(y2, y[s].reshape(s.stop - s.start, -1, p), b, s.stop - s.start)
+
+    threads.run_pieces(piece, _pieces(n))
+    return col, y
+
+
+def conv2d_backward(dy, col, W2, x_shape, kernel, stride, pads, need_dx):
+    """``Conv2D.backward``: ``(dL/dW2, dL/db, dL/dx or None)``, a piece at a time, the
+    pieces' shares of dL/dW2 and dL/db summed in piece order."""
+    n, oc = dy.shape[0], dy.shape[1]
+    p = dy.shape[2] * dy.shape[3]
+    dy = np.ascontiguousarray(dy)
+    dx = np.empty(tuple(int(v) for v in x_shape), dtype=dy.dtype) if need_dx else None
+
+    def piece(s):
+        m = s.stop - s.start
+        dy2, db = np.empty((oc, m * p), dtype=dy.dtype), np.empty(oc, dtype=dy.dtype)
+        _channel_major_loop(dy[s].reshape(m, oc, p), dy2, db, 0)  # dy2 and its row sums
+        if need_dx:
+            _col2im_into(W2.T @ dy2, dx[s], kernel, stride, pads)
+        return dy2 @ col[:, s.start * p : s.stop * p].T, db
+
+    return (*_sum_in_order(threads.run_pieces(piece, _pieces(n))), dx)
+
+
+def _sum_in_order(parts):
+    """``(sum of the first items, sum of the second items)``, added in list order."""
+    total = [a.copy() for a in parts[0]]
+    for more in parts[1:]:
+        for t, a in zip(total, more, strict=True):
+            t += a
+    return total
+
+
+def conv2d_transpose_forward(x, W2, b, kernel, stride, pads, y_shape):
+    """``Conv2DTranspose.forward``: ``(x2, y)`` with ``x2`` = x channel-major (C, N*H*W) and
+    ``y = col2im(W2.T @ x2) + b``, a piece at a time."""
+    n, c = x.shape[0], x.shape[1]
+    p = x.shape[2] * x.shape[3]
+    x = np.ascontiguousarray(x)
+    x2 = np.empty((c, n * p), dtype=x.dtype)
+    y = np.empty(y_shape, dtype=x.dtype)
+
+    def piece(s):
+        m = s.stop - s.start
+        _channel_major_loop(x[s].reshape(m, c, p), x2, np.empty(c, dtype=x.dtype), s.start)
+        _col2im_into(W2.T @ x2[:, s.start * p : s.stop * p], y[s], kernel, stride, pads)
+
+    threads.run_pieces(piece, _pieces(n))
+    y += b.reshape(1, -1, 1, 1)
+    return x2, y
+
+
+def conv2d_transpose_backward(dy, x2, W2, x_shape, kernel, stride, pads, need_dx):
+    """``Conv2DTranspose.backward``: ``(dL/dW2, dL/db, dL/dx or None)``, a piece at a time."""
+    n, c, h, w = (int(v) for v in x_shape)
+    dy = np.ascontiguousarray(dy)
+    dx = np.empty((n, c, h, w), dtype=dy.dtype) if need_dx else None
+
+    def piece(s):
+        dcol = np.empty((W2.shape[1], (s.stop - s.start) * h * w), dtype=dy.dtype)
+        _im2col_into(dy[s], dcol, 0, kernel, stride, pads)  # (OC*KH*KW, m*H*W)
+        if need_dx:
+            dx2 = W2 @ dcol  # (C, m*H*W), channel-major
+            m = s.stop - s.start
+            _channels_first_loop(dx2, dx[s].reshape(m, c, h * w), np.zeros(c, dy.dtype), m)
+        return (x2[:, s.start * h * w : s.stop * h * w] @ dcol.T,)
+
+    (dW2,) = _sum_in_order(threads.run_pieces(piece, _pieces(n)))
+    oc, p = dy.shape[1], dy.shape[2] * dy.shape[3]
+    db = np.empty(oc, dtype=dy.dtype)  # dy summed over n, oh, ow (the copy is thrown away)
+    _channel_major_loop(dy.reshape(n, oc, p), np.empty((oc, n * p), dy.dtype), db, 0)
+    return dW2, db, dx
+
+
+FAST = {
+    (op, dtype): fn
+    for op, fn in (("im2col", im2col), ("col2im", col2im),
+                   ("maxpool_forward", maxpool_forward), ("maxpool_backward", maxpool_backward),
+                   ("conv2d_forward", conv2d_forward), ("conv2d_backward", conv2d_backward),
+                   ("conv2d_transpose_forward", conv2d_transpose_forward),
+                   ("conv2d_transpose_backward", conv2d_transpose_backward))
+    for dtype in "fd"
+}
+
+
+def warmup() -> None:
+    """Compile (or load from Numba's cache) every loop here for float32 and float64."""
+    for dtype in (np.float32, np.float64):
+        x = np.arange(2 * 2 * 5 * 5, dtype=dtype).reshape(2, 2, 5, 5)
+        args = ((3, 3), (2, 2), (1, 1, 1, 1))
+        for serial in (False, True):  # the parallel loops, then their serial twins
+            with threads.as_piece_thread(serial):
+                col2im(im2col(x, *args), x.shape, *args)
+        for pads in ((1, 1, 1, 1), (0, 0, 0, 0)):
+            y, arg = maxpool_forward(x, (2, 2), (2, 2), pads)
+            maxpool_backward(y, arg, x.shape, (2, 2), (2, 2), pads)
+        W2, b = np.ones((3, 2 * 9), dtype), np.zeros(3, dtype)  # Conv2D(2, 3, 3)
+        col, y = conv2d_forward(x, W2, b, *args)
+        conv2d_backward(y, col, W2, x.shape, *args, True)
+        W2t = np.ones((2, 3 * 9), dtype)  # Conv2DTranspose(2, 3, 3): 5x5 -> 9x9
+        x2, y = conv2d_transpose_forward(x, W2t, b, *args, (2, 3, 9, 9))
+        conv2d_transpose_backward(y, x2, W2t, x.shape, *args, True)

@@ -1,0 +1,86 @@
+"""The Numba conv fast paths' own promises: pieces of 16 images, side by side on the Numba side's
+threads with the serial loops inside each, and the same bits as one piece after the other.
+(Their equality with the layers' own code is tests/test_fast_paths.py.)"""
+
+import threading
+
+import numpy as np
+import pytest
+
+from scratch_ae import backend, threads
+from scratch_ae.kernels import numba_conv as nc
+from scratch_ae.layers import Conv2D, Conv2DTranspose
+
+
+def test_a_batch_is_cut_into_pieces_of_16_images():
+    assert [s.stop - s.start for s in nc._pieces(37)] == [16, 16, 5]
+    assert [s.stop - s.start for s in nc._pieces(16)] == [16]
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, monkeypatch):
+    """With the Numba side parallel, run_pieces runs a conv layer's pieces on its own threads
+    (each with the serial im2col/col2im): forward, dL/dx and the summed dL/dW, dL/db are the
+    same bits as the pieces one after the other, and no piece ran on the calling thread."""
+    seen = []  # (loop, thread) of every im2col/col2im loop that ran
+
+    def spy(name):
+        real = getattr(nc, name)
+
+        def loop(*args):
+            seen.append((name, threading.current_thread().name))
+            return real(*args)
+        monkeypatch.setattr(nc, name, loop)
+
+    for name in ("_im2col_loop", "_col2im_loop", "_im2col_serial", "_col2im_serial"):
+        spy(name)
+    saved = dict(threads._state)
+    rng = np.random.default_rng(7)
+    layer = (Conv2DTranspose(3, 4, 3, stride=2, padding="same") if transpose
+             else Conv2D(3, 4, 3, padding="same"))
+    x = rng.standard_normal((53, 3, 8, 8)).astype(np.float32)  # 4 pieces: 16+16+16+5
+    out = {}
+    try:
+        for numba_threads in (1, 2):
+            threads.set_threads(blas=1, numba=numba_threads, backend_name="numba")
+            seen.clear()
+            with backend.use_backend("numba"):
+                layer.zero_grad()
+                y = layer.forward(x)
+                dx = layer.backward(np.random.default_rng(8).standard_normal(y.shape)
+                                    .astype(np.float32))
+            out[numba_threads] = (y, dx, *(g.copy() for g in layer.grads.values()))
+            # 4 pieces, forward and backward; on threads, only the serial twins, never here.
+            want = (("_im2col_serial", "_col2im_serial"), "scratch_ae-piece") \
+                if numba_threads == 2 else (("_im2col_loop", "_col2im_loop"), "MainThread")
+            assert len(seen) == 8 and all(loop in want[0] and thread.startswith(want[1])
+                                          for loop, thread in seen), seen
+    finally:
+        threads._state.update(saved)
+        if saved["policy"] is not None:
+            threads.apply(saved["policy"])
+            threads._state.update(saved)
+    for got, want in zip(out[2], out[1], strict=True):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_the_cached_columns_are_the_references_col_matrix():
+    """Each piece writes its own columns of one (C*KH*KW, N*OH*OW) matrix: the cache is the
+    reference's ``col``, so the layer's own backward could read it too."""
+    from scratch_ae.layers.im2col import im2col  # noqa: PLC0415
+
+    x = np.random.default_rng(9).standard_normal((37, 2, 6, 6)).astype(np.float32)
+    args = ((3, 3), (1, 1), (1, 1, 1, 1))
+    col, _ = nc.conv2d_forward(x, np.ones((4, 18), np.float32), np.zeros(4, np.float32), *args)
+    np.testing.assert_array_equal(col, im2col(x, *args))
+
+
+def test_a_window_larger_than_the_input_is_the_references_clear_error():
+    with pytest.raises(ValueError, match="does not fit"):
+        nc.im2col(np.zeros((1, 1, 2, 2)), (3, 3), (1, 1), (0, 0, 0, 0))
+
+
+def test_warmup_compiles_every_loop_and_the_backend_times_it():
+    nc.warmup()
+    seconds = backend.warmup("numba")
+    assert isinstance(seconds, float) and seconds >= 0.0
