@@ -12,6 +12,11 @@ Where the four IDX files are looked for, in order:
 4. ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``; Fashion-MNIST only);
 5. a download into ``~/.cache/scratch_ae/<name>/`` from the canonical mirrors, MD5-checked.
 
+:func:`load_path` loads your own images instead: a folder of the four IDX files, a ``.npy`` /
+``.npz`` of 28x28 images, or a folder of PNG / JPEG files (converted to 28x28 grayscale), with
+test and validation splits held out when the data has none, and labels -1 (``NO_LABEL``) when
+it has no labels.
+
 Any problem with the files raises :class:`DataError` with the file name and what is wrong;
 missing files raise :class:`DataNotFoundError`, whose message says where it looked and what to do.
 """
@@ -24,7 +29,9 @@ import http.client
 import os
 import sys
 import tempfile
+import tokenize
 import urllib.request
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,13 +40,17 @@ import numpy as np
 
 __all__ = [
     "DATASET_NAMES",
+    "HOLDOUT",
     "IDX_FILES",
+    "IMAGE_SUFFIXES",
+    "NO_LABEL",
     "DataError",
     "DataNotFoundError",
     "Dataset",
     "load_dataset",
     "load_fashion_mnist",
     "load_mnist",
+    "load_path",
     "load_sample",
     "read_idx",
     "search_folders",
@@ -526,3 +537,317 @@ def load_dataset(
             )
             return load_sample(flat=flat), message
     raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASET_NAMES)}")
+
+
+# ----------------------------------------------------------------------------- your own data
+
+#: Label of an image that came without one (a folder of images, an array saved without y).
+#: Labels stay int64 arrays of shape (N,) either way, so code that slices or counts them works;
+#: only code that needs classes (a k-NN probe, a coloured latent map) must check for -1.
+NO_LABEL = -1
+#: Share of the images held out as test when the data has no test split of its own.
+HOLDOUT = 0.1
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+_SHAPES = "(N, 28, 28), (N, 784) or (N, 1, 28, 28)"
+_SPLITS = ("train", "valid", "test")
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members; an empty zip
+# What a damaged .npy / .npz raises from np.load or on reading a member (zip, deflate, header).
+_NPY_ERRORS = (OSError, ValueError, EOFError, RuntimeError, NotImplementedError, SyntaxError,
+               tokenize.TokenError, zipfile.BadZipFile, zlib.error)
+#: {"train" | "valid" | "test": (images float32 (N, 28, 28) in [0, 1], labels int64 (N,) or None)}
+Splits = dict[str, tuple[np.ndarray, np.ndarray | None]]
+
+
+def load_path(
+    path: str | os.PathLike,
+    *,
+    flat: bool = False,
+    holdout: float = HOLDOUT,
+    seed: int = 0,
+) -> tuple[Dataset, str | None]:
+    """Your own images as a Dataset; returns ``(dataset, note)``, note None or one line.
+
+    ``path`` is one of:
+
+    * a folder with the four MNIST IDX files (:data:`IDX_FILES`): split as :func:`load_mnist`
+      splits, the dataset named after the folder;
+    * a ``.npy`` file, or a ``.npz`` with ``x_train`` (and optionally ``x_valid``, ``x_test``,
+      ``y_train``, ``y_valid``, ``y_test``) or with one array / ``x`` / ``images`` (and
+      optionally ``y`` / ``labels``). Images shaped (N, 28, 28), (N, 784) or (N, 1, 28, 28);
+      uint8 0..255, another integer type within 0..255, or float in [0, 1]. Labels: integers,
+      shape (N,). Never unpickled;
+    * a folder of ``.png`` / ``.jpg`` / ``.jpeg`` files of any size and colour mode (sorted by
+      name; subfolders and dot-files ignored), each converted with Pillow to 28x28 grayscale:
+      turned as its EXIF says, transparent pixels count as black (MNIST's background),
+      non-square images stretched, 16-bit PNGs scaled from 0..65535.
+
+    Images come back float32 in [0, 1], (N, 1, 28, 28) or (N, 784) with ``flat=True``; labels
+    int64 (N,), :data:`NO_LABEL` (-1) where the data had none. A missing split is drawn from
+    the training images by a permutation seeded with ``seed``: test first, ``holdout`` of all
+    images (at least 1), then validation, 1/12 of the rest (at least 1; the MNIST loaders'
+    share); kept images stay in file order. The note says what was converted, held out or is
+    unlabelled. Raises DataNotFoundError for a missing path, DataError (one line naming the
+    file) for anything unusable, ValueError for a ``holdout`` outside (0, 1).
+    """
+    if not 0 < holdout < 1:
+        raise ValueError(f"holdout must be a fraction in (0, 1), got {holdout!r}")
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise DataNotFoundError(
+            f"{p}: no such file or folder; expected a folder of MNIST IDX files or of images "
+            "(.png, .jpg), or a .npy / .npz file", (str(p),), "no download for a path")
+    if p.is_dir():
+        splits, notes = _read_folder(p)
+        name = p.resolve().name
+    else:
+        splits, notes = _read_array_file(p), []
+        name = p.stem
+    ds = _assemble(splits, name, str(p), flat, holdout, seed, notes)
+    return ds, (f"{name}: " + "; ".join(notes)) if notes else None
+
+
+def _assemble(splits: Splits, name: str, source: str, flat: bool, holdout: float, seed: int,
+              notes: list[str]) -> Dataset:
+    """Hold out the missing splits, fill missing labels, shape for ``flat``; extend ``notes``."""
+    label_note = _label_note(splits)  # before hold-outs: splits drawn from train share its y
+    x, y = splits["train"]
+    y = np.full(len(x), NO_LABEL, np.int64) if y is None else y
+    missing = [s for s in ("test", "valid") if s not in splits]
+    if len(x) < 1 + len(missing):
+        what = {"test": "a test split", "valid": "a validation split"}
+        raise DataError(
+            f"{source}: too few images to hold out {' and '.join(what[s] for s in missing)}: "
+            f"{len(x)} to train on, need at least {1 + len(missing)}")
+    rng = np.random.default_rng(seed)
+    if "test" in missing:
+        # The rest must keep one image per split still to come (validation, train).
+        n = min(max(1, round(len(x) * holdout)), len(x) - len(missing))
+        (x, y), splits["test"] = _hold_out(x, y, n, rng)
+        notes.append(f"no test split: held out {holdout * 100:g}% ({_n(n, 'image')}) as test")
+    if "valid" in missing:
+        n = min(max(1, _split_valid(len(x))), len(x) - 1)
+        (x, y), splits["valid"] = _hold_out(x, y, n, rng)
+        notes.append(f"no validation split: held out 1/12 of the rest ({_n(n, 'image')})")
+    splits["train"] = (x, y)
+    if label_note:
+        notes.append(label_note)
+    out = {}
+    for s in _SPLITS:
+        xs, ys = splits[s]
+        out[f"x_{s}"] = xs.reshape(len(xs), -1) if flat else xs[:, None]
+        out[f"y_{s}"] = np.full(len(xs), NO_LABEL, np.int64) if ys is None else ys
+    return Dataset(**out, name=name, source=source)
+
+
+def _label_note(splits: Splits) -> str | None:
+    """Which of the given splits came without labels, or None when all have them."""
+    given = [s for s in _SPLITS if s in splits]
+    unlabelled = [s for s in given if splits[s][1] is None]
+    if not unlabelled:
+        return None
+    if unlabelled == given:
+        return f"no labels: y is {NO_LABEL} (NO_LABEL)"
+    return f"{', '.join('y_' + s for s in unlabelled)} missing: {NO_LABEL} (NO_LABEL)"
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _hold_out(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator):
+    """``((x, y) kept, (x, y) held out)``: n random rows out; both parts keep file order."""
+    order = rng.permutation(len(x))
+    out, keep = np.sort(order[:n]), np.sort(order[n:])
+    return (x[keep], y[keep]), (x[out], y[out])
+
+
+def _check_images(x: np.ndarray, where: str) -> np.ndarray:
+    """Any accepted image array -> float32 (N, 28, 28) in [0, 1]; DataError naming ``where``."""
+    if x.dtype.kind not in "uif":
+        raise DataError(
+            f"{where}: dtype {x.dtype} cannot hold pixels; expected uint8 (0..255) or float "
+            "(0..1)")
+    if not (x.ndim == 3 and x.shape[1:] == (28, 28) or x.ndim == 2 and x.shape[1] == 784
+            or x.ndim == 4 and x.shape[1:] == (1, 28, 28)):
+        raise DataError(f"{where}: images of shape {x.shape}; expected {_SHAPES}")
+    if len(x) == 0:
+        raise DataError(f"{where}: holds no images (shape {x.shape})")
+    x = x.reshape(len(x), 28, 28)
+    if x.dtype.kind == "f":
+        bad = ~np.isfinite(x)
+        if bad.any():
+            first = int(bad.reshape(len(x), -1).any(axis=1).argmax())
+            raise DataError(
+                f"{where}: {int(bad.sum())} NaN/inf pixel(s), the first in image {first}")
+        lo, hi = float(x.min()), float(x.max())
+        if lo < 0 or hi > 1:
+            hint = "; 0..255 values? divide by 255 or save uint8" if 1 < hi <= 255 else ""
+            raise DataError(
+                f"{where}: float pixels must be in [0, 1], found {lo:g} to {hi:g}{hint}")
+        return x.astype(np.float32)  # always a copy: never a view into a caller's array
+    if x.dtype != np.uint8:
+        lo, hi = int(x.min()), int(x.max())
+        if lo < 0 or hi > 255:
+            raise DataError(f"{where}: {x.dtype} pixels must be within 0..255, found {lo} to {hi}")
+    out = x.astype(np.float32)
+    out /= np.float32(255.0)
+    return out
+
+
+def _check_labels(y: np.ndarray, n: int, where: str) -> np.ndarray:
+    """Integer labels (N,) matching N images -> int64; -1 (NO_LABEL) allowed, lower is not."""
+    if y.dtype.kind not in "ui":
+        raise DataError(f"{where}: labels must be integers, found dtype {y.dtype}")
+    if y.shape != (n,):
+        raise DataError(f"{where}: labels of shape {y.shape} for {n} images; expected ({n},)")
+    if n and y.min() < NO_LABEL:
+        raise DataError(f"{where}: labels must be >= {NO_LABEL} (-1: no label), "
+                        f"found {int(y.min())}")
+    return y.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- .npy / .npz
+
+
+def _read_array_file(p: Path) -> Splits:
+    """Splits from a .npy (one image array) or .npz (named arrays), told apart by content."""
+    if p.suffix.lower() in IMAGE_SUFFIXES:
+        raise DataError(f"{p}: a single image; put your images in a folder and pass the folder")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(6)
+    except OSError as e:
+        raise DataError(f"{p}: cannot read file ({e.strerror or e})") from None
+    if head[:4] not in _ZIP_MAGICS and head != _NPY_MAGIC:
+        kind = "an empty file" if not head else f"starts with {head!r}"
+        raise DataError(
+            f"{p}: not a NumPy .npy or .npz file ({kind}); expected a folder of MNIST IDX "
+            "files or images (.png, .jpg), or a .npy / .npz of images")
+    if head == _NPY_MAGIC:
+        return {"train": (_check_images(_np_load(p), str(p)), None)}
+    try:
+        npz = np.load(p, allow_pickle=False)
+    except _NPY_ERRORS as e:
+        raise DataError(f"{p}: cannot read it as a .npz archive ({e})") from None
+    with npz:
+        return _npz_splits(npz, p)
+
+
+def _np_load(p: Path, npz=None, key: str = "") -> np.ndarray:
+    """The array in the .npy ``p``, or array ``key`` of ``npz``, the open archive ``p``."""
+    label = str(p) if npz is None else f"{p} (array {key!r})"
+    try:
+        return np.load(p, allow_pickle=False) if npz is None else npz[key]
+    except _NPY_ERRORS as e:
+        if "allow_pickle" in str(e):  # numpy's wording for object arrays
+            raise DataError(f"{label}: holds Python objects (dtype object), which are never "
+                            "unpickled; save uint8 or float pixels") from None
+        raise DataError(f"{label}: cannot read the array ({e})") from None
+
+
+def _npz_splits(npz, p: Path) -> Splits:
+    """Which arrays of an .npz are images and labels: x_train & co., or one array / x / y."""
+    keys = list(npz.files)
+    if "x_train" in keys:
+        pairs = {s: (f"x_{s}", f"y_{s}") for s in _SPLITS if f"x_{s}" in keys}
+        for s in _SPLITS:
+            if f"y_{s}" in keys and s not in pairs:
+                raise DataError(f"{p}: has y_{s} but no x_{s} for those labels to describe")
+    else:
+        x_key = next((k for k in ("x", "images", "X") if k in keys), None)
+        if x_key is None and len(keys) == 1:
+            x_key = keys[0]
+        if x_key is None:
+            raise DataError(
+                f"{p}: no image arrays found among its keys "
+                f"[{', '.join(keys) or 'none'}]; expected x_train (with optional x_valid, "
+                "x_test, y_*), x or images (with optional y or labels), or a single array")
+        pairs = {"train": (x_key, next((k for k in ("y", "labels", "Y") if k in keys), ""))}
+    splits = {}
+    for s, (xk, yk) in pairs.items():
+        x = _check_images(_np_load(p, npz, xk), f"{p} (array {xk!r})")
+        y = None
+        if yk in keys:
+            y = _check_labels(_np_load(p, npz, yk), len(x), f"{p} (array {yk!r})")
+        splits[s] = (x, y)
+    return splits
+
+
+# ----------------------------------------------------------------------------- folders
+
+
+def _read_folder(folder: Path) -> tuple[Splits, list[str]]:
+    """Splits (and notes) from a folder: the four IDX files if all are there, else images."""
+    files, missing = _locate(folder)
+    if not missing:
+        x_tr, y_tr = _read_pair(files[0], files[1])  # type: ignore[arg-type]
+        x_te, y_te = _read_pair(files[2], files[3])  # type: ignore[arg-type]
+        x_tr = _check_images(x_tr, str(files[0]))
+        cut = len(x_tr) - _split_valid(len(x_tr))  # the MNIST loaders' tail, not a random draw
+        y_tr = y_tr.astype(np.int64)
+        splits = {"train": (x_tr[:cut], y_tr[:cut]), "valid": (x_tr[cut:], y_tr[cut:]),
+                  "test": (_check_images(x_te, str(files[2])), y_te.astype(np.int64))}
+        return splits, []
+    try:
+        entries = sorted(folder.iterdir(), key=lambda f: f.name)
+    except OSError as e:
+        raise DataError(f"{folder}: cannot list the folder ({e.strerror or e})") from None
+    images = [f for f in entries if f.suffix.lower() in IMAGE_SUFFIXES
+              and not f.name.startswith(".") and f.is_file()]  # ._x.png: macOS metadata
+    if images:
+        x, note = _read_images(images)
+        return {"train": (x, None)}, [note]
+    if not entries:
+        raise DataError(f"{folder}: the folder is empty; expected the four MNIST IDX files or "
+                        "images (.png, .jpg)")
+    if len(missing) < len(IDX_FILES):
+        raise DataError(f"{folder}: incomplete MNIST IDX set: missing {', '.join(missing)}")
+    raise DataError(
+        f"{folder}: no images (.png, .jpg, .jpeg) and no MNIST IDX files among its "
+        f"{len(entries)} entries (subfolders are not searched)")
+
+
+def _read_images(files: list[Path]) -> tuple[np.ndarray, str]:
+    """Image files -> float32 (N, 28, 28) in [0, 1], and a note of what was converted."""
+    try:
+        from PIL import Image, ImageOps
+    except ImportError:
+        raise DataError("reading a folder of images needs Pillow (pip install pillow)") from None
+    x = np.empty((len(files), 28, 28), np.float32)
+    sizes: dict[str, int] = {}
+    modes = set()
+    for i, f in enumerate(files):
+        try:
+            with Image.open(f) as im:
+                im.load()
+                im = ImageOps.exif_transpose(im)  # phone photos: stored sideways, EXIF says so
+                size = f"{im.size[0]}x{im.size[1]}"
+                modes.add(im.mode)
+                x[i] = _to_gray28(im, Image)
+        except (OSError, ValueError, EOFError, SyntaxError, Image.DecompressionBombError) as e:
+            why = "not an image Pillow can identify" if "cannot identify" in str(e) else str(e)
+            raise DataError(f"{f}: cannot read this image ({why})") from None
+        sizes[size] = sizes.get(size, 0) + 1
+    common = sorted(sizes.items(), key=lambda kv: -kv[1])
+    shown = ", ".join(f"{s} x{n}" for s, n in common[:3])
+    more = f" and {_n(len(common) - 3, 'more size')}" if len(common) > 3 else ""
+    note = (f"converted {_n(len(files), 'image')} (sizes {shown}{more}; modes "
+            f"{', '.join(sorted(modes))}) to 28x28 grayscale")
+    return x, note
+
+
+def _to_gray28(im, Image) -> np.ndarray:
+    """A Pillow image of any mode and size -> float32 (28, 28) in [0, 1]."""
+    if im.mode in ("I", "I;16", "I;16B", "I;16L"):  # 16-bit PNG: scale, as convert("L") clips
+        gray = np.clip(np.asarray(im, dtype=np.float32) / np.float32(65535.0), 0.0, 1.0)
+    else:
+        if "A" in im.mode or "transparency" in im.info:
+            # Alpha is coverage: over MNIST's black background a half-transparent white is grey.
+            black = Image.new("RGBA", im.size, (0, 0, 0, 255))
+            im = Image.alpha_composite(black, im.convert("RGBA"))
+        gray = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
+    if gray.shape != (28, 28):
+        small = Image.fromarray(gray).resize((28, 28), Image.Resampling.LANCZOS)
+        gray = np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)  # Lanczos overshoots
+    return gray

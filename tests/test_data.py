@@ -580,3 +580,416 @@ def test_unknown_name_lists_valid_names():
         data.load_dataset("cifar10")
     for name in ("auto", "mnist", "fashion-mnist", "sample"):
         assert name in str(e.value)
+
+
+# ----------------------------------------------------------------------------- load_path
+
+
+def marked(n: int, dtype=np.uint8) -> np.ndarray:
+    """(n, 28, 28) images whose pixel [0, 0] is the image's index: rows can be traced."""
+    x = np.zeros((n, 28, 28), dtype=dtype)
+    x[:, 0, 0] = np.arange(n)
+    return x
+
+
+def index_of(x: np.ndarray) -> np.ndarray:
+    """The marker of each (N, 1, 28, 28) float image back as an int (uint8 marker / 255)."""
+    return np.rint(x[:, 0, 0, 0] * 255).astype(int)
+
+
+def check_one_line(exc_info, *names) -> str:
+    """The error is one line and names each of ``names`` (files, keys)."""
+    msg = str(exc_info.value)
+    assert "\n" not in msg, msg
+    for name in names:
+        assert str(name) in msg, msg
+    return msg
+
+
+def test_path_idx_folder_matches_load_mnist(tmp_path):
+    write_set(tmp_path / "my-digits", marker=3)
+    ds, note = data.load_path(tmp_path / "my-digits", flat=True)
+    ref = data.load_mnist(tmp_path / "my-digits", flat=True)
+    assert note is None and ds.name == "my-digits"
+    for f in ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(ds, f), getattr(ref, f))
+        assert getattr(ds, f).dtype == getattr(ref, f).dtype
+    assert ds.y_train[0] == 3 and ds.x_train.shape == (22, 784)
+
+
+@pytest.mark.parametrize("shape", [(40, 28, 28), (40, 784), (40, 1, 28, 28)])
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "uint16", "float16", "float32", "float64"])
+def test_path_npy_shapes_and_dtypes(tmp_path, shape, dtype):
+    rng = np.random.default_rng(1)
+    if np.dtype(dtype).kind == "f":
+        x = rng.random((40, 28, 28)).astype(dtype)
+        x[0, 5, 5], x[0, 5, 6] = 0.0, 1.0
+        expect = x.astype(np.float32)
+    else:
+        x = rng.integers(0, 256, (40, 28, 28)).astype(dtype)
+        x[0, 5, 5], x[0, 5, 6] = 0, 255
+        expect = x.astype(np.float32) / 255
+    np.save(tmp_path / "mine.npy", x.reshape(shape))
+    ds, note = data.load_path(tmp_path / "mine.npy")
+    assert ds.name == "mine" and ds.source == str(tmp_path / "mine.npy")
+    allx = np.concatenate([ds.x_train, ds.x_valid, ds.x_test])
+    assert allx.shape == (40, 1, 28, 28) and allx.dtype == np.float32
+    assert 0.0 <= allx.min() and allx.max() <= 1.0
+    # Every image is there once, converted pixel for pixel.
+    np.testing.assert_allclose(np.sort(allx.reshape(40, -1), axis=0),
+                               np.sort(expect.reshape(40, -1), axis=0), rtol=1e-6)
+    first = allx[np.argmax((allx[:, 0, 5, 6] == 1.0) & (allx[:, 0, 5, 5] == 0.0)), 0]
+    assert first[5, 6] == 1.0 and first[5, 5] == 0.0  # 255 -> 1.0, 0 -> 0.0
+    for y in (ds.y_train, ds.y_valid, ds.y_test):
+        assert y.dtype == np.int64 and (y == data.NO_LABEL).all()
+    assert note is not None and "\n" not in note and "no labels" in note
+
+
+def test_path_holdout_is_seeded_and_keeps_file_order(tmp_path):
+    np.save(tmp_path / "m.npy", marked(40))
+    ds, note = data.load_path(tmp_path / "m.npy", flat=True)
+    # 40 images: 10% = 4 test; 1/12 of the other 36 = 3 validation; 33 train.
+    assert (len(ds.x_train), len(ds.x_valid), len(ds.x_test)) == (33, 3, 4)
+    assert "no test split: held out 10% (4 images) as test" in note
+    assert "1/12 of the rest (3 images)" in note
+    idx = [np.rint(x[:, 0] * 255).astype(int) for x in (ds.x_train, ds.x_valid, ds.x_test)]
+    assert sorted(np.concatenate(idx).tolist()) == list(range(40))
+    assert all((np.diff(i) > 0).all() for i in idx)  # each part in file order
+    again, _ = data.load_path(tmp_path / "m.npy", flat=True)
+    np.testing.assert_array_equal(again.x_test, ds.x_test)
+    other, _ = data.load_path(tmp_path / "m.npy", flat=True, seed=1)
+    assert not np.array_equal(other.x_test, ds.x_test)
+    quarter, note = data.load_path(tmp_path / "m.npy", holdout=0.25)
+    assert len(quarter.x_test) == 10 and "held out 25% (10 images)" in note
+
+
+def test_path_three_images_split_one_each(tmp_path):
+    np.save(tmp_path / "m.npy", marked(3))
+    ds, _ = data.load_path(tmp_path / "m.npy")
+    assert (len(ds.x_train), len(ds.x_valid), len(ds.x_test)) == (1, 1, 1)
+
+
+def test_path_npz_with_all_splits_is_taken_as_is(tmp_path):
+    x = marked(30)
+    y = np.arange(30) % 10
+    np.savez(tmp_path / "s.npz", x_train=x[:20], y_train=y[:20], x_valid=x[20:24],
+             y_valid=y[20:24], x_test=x[24:].reshape(6, 784), y_test=y[24:].astype(np.uint8))
+    ds, note = data.load_path(tmp_path / "s.npz")
+    assert note is None and ds.name == "s"
+    np.testing.assert_array_equal(index_of(ds.x_train), np.arange(20))
+    np.testing.assert_array_equal(index_of(ds.x_valid), np.arange(20, 24))
+    np.testing.assert_array_equal(index_of(ds.x_test), np.arange(24, 30))
+    np.testing.assert_array_equal(ds.y_test, y[24:])
+    assert ds.y_test.dtype == np.int64
+
+
+def test_path_npz_train_test_draws_validation_with_labels(tmp_path):
+    x = marked(36)
+    np.savez(tmp_path / "s.npz", x_train=x[:24], y_train=np.arange(24) * 2, x_test=x[24:])
+    ds, note = data.load_path(tmp_path / "s.npz")
+    assert len(ds.x_valid) == 2 and len(ds.x_train) == 22 and len(ds.x_test) == 12
+    assert "test split" not in note and "1/12 of the rest (2 images)" in note
+    assert "y_test missing: -1" in note and "no labels" not in note
+    for x_, y_ in ((ds.x_train, ds.y_train), (ds.x_valid, ds.y_valid)):
+        np.testing.assert_array_equal(y_, index_of(x_) * 2)  # labels moved with their images
+    assert (ds.y_test == data.NO_LABEL).all()
+
+
+@pytest.mark.parametrize("keys", [("arr_0", None), ("x", "y"), ("images", "labels"),
+                                  ("X", None)])
+def test_path_npz_single_array(tmp_path, keys):
+    xk, yk = keys
+    arrays = {xk: marked(24).astype(np.float32) / 255}
+    if yk:
+        arrays[yk] = np.arange(24) + 100
+    np.savez(tmp_path / "one.npz", **arrays)
+    ds, note = data.load_path(tmp_path / "one.npz")
+    allx = np.concatenate([ds.x_train, ds.x_valid, ds.x_test])
+    ally = np.concatenate([ds.y_train, ds.y_valid, ds.y_test])
+    assert sorted(index_of(allx).tolist()) == list(range(24))
+    if yk:
+        np.testing.assert_array_equal(ally, index_of(allx) + 100)
+        assert "no labels" not in note
+    else:
+        assert (ally == -1).all() and "no labels" in note
+
+
+def write_image(path: Path, mode: str, size, value, transparent=None):
+    """A one-colour image; mode "P" gets a palette whose entry 1 is ``value``."""
+    from PIL import Image
+
+    if mode == "P":
+        im = Image.new("P", size, 1)
+        im.putpalette([0, 0, 0, *value, *([0] * 762)])
+    else:
+        im = Image.new(mode, size, value)
+    im.save(path, **({} if transparent is None else {"transparency": transparent}))
+
+
+def test_path_image_folder_converts_modes_and_sizes(tmp_path):
+    d = tmp_path / "pics"
+    d.mkdir()
+    write_image(d / "a.png", "L", (28, 28), 0)  # black
+    write_image(d / "b.png", "RGB", (50, 30), (255, 255, 255))  # white, stretched
+    write_image(d / "c.png", "RGBA", (64, 64), (255, 255, 255, 0))  # transparent: black
+    write_image(d / "d.png", "RGBA", (64, 64), (255, 255, 255, 255))  # opaque white
+    write_image(d / "e.png", "P", (10, 40), (255, 255, 255))  # palette white
+    write_image(d / "e2.png", "P", (10, 40), (255, 255, 255), transparent=1)  # black
+    write_image(d / "f.JPG", "RGB", (33, 33), (255, 0, 0))  # red: luma 0.299
+    write_image(d / "g.jpeg", "L", (100, 80), 128)
+    write_image(d / "h.png", "LA", (20, 20), (255, 128))  # half-covered white: grey
+    (d / "notes.txt").write_text("not an image")
+    (d / "._a.png").write_bytes(b"macOS metadata, not a PNG")
+    (d / "sub").mkdir()
+    write_image(d / "sub" / "z.png", "L", (28, 28), 77)  # subfolders are not read
+    ds, note = data.load_path(d, holdout=0.2, flat=True)
+    assert ds.name == "pics" and ds.x_train.shape[1:] == (784,)
+    allx = np.concatenate([ds.x_train, ds.x_valid, ds.x_test])
+    assert allx.shape == (9, 784) and allx.dtype == np.float32
+    # Each image is one colour, also after resizing: its mean says which it was.
+    assert np.allclose(allx.std(axis=1), 0, atol=1e-3)
+    np.testing.assert_allclose(
+        sorted(allx.mean(axis=1)),
+        [0, 0, 0, 0.299, 128 / 255, 128 / 255, 1, 1, 1], atol=0.01)  # black: a, c, e2
+    assert allx.max() == 1.0 and allx.min() == 0.0
+    assert note.count("converted") == 1 and "converted 9 images" in note
+    assert "28x28 grayscale" in note and "64x64 x2" in note and "RGBA" in note
+    assert "held out 20% (2 images)" in note and "no labels" in note and "\n" not in note
+    assert (ds.y_train == -1).all()
+
+
+def test_path_image_folder_keeps_name_order(tmp_path):
+    d = tmp_path / "pics"
+    d.mkdir()
+    for i in range(14):  # written out of order; names sort as 00..13
+        j = (i * 5) % 14
+        write_image(d / f"{j:02d}.png", "L", (28 + j, 28), j * 10)
+    ds, note = data.load_path(d)
+    for x in (ds.x_train, ds.x_valid, ds.x_test):
+        v = np.rint(x[:, 0, 14, 14] * 255).astype(int)
+        assert (np.diff(v) > 0).all() and set(v) <= set(range(0, 140, 10))
+    assert "held out 10% (1 image) as test" in note and "1/12 of the rest (1 image)" in note
+
+
+def test_path_exif_orientation_is_applied(tmp_path):
+    from PIL import Image
+
+    d = tmp_path / "phone"
+    d.mkdir()
+    stored = np.zeros((28, 56), np.uint8)
+    stored[:, :28] = 255  # left half white as stored; EXIF 6 shows it rotated 90 degrees CW
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    for i in range(3):
+        Image.fromarray(stored).save(d / f"{i}.png", exif=exif)
+    ds, note = data.load_path(d)
+    shown = ds.x_train[0, 0]
+    assert "28x56 x3" in note  # the displayed size: 28 wide, 56 high
+    # Lanczos rings near the white/black edge (rows 8-20); away from it the halves are exact.
+    assert (shown[:8] == 1).all() and (shown[20:] == 0).all()
+    assert shown[:14].mean() > 0.99 and shown[14:].mean() < 0.01  # white on top
+
+
+def test_path_resizing_a_sharp_edge_stays_in_0_1(tmp_path):
+    from PIL import Image
+
+    d = tmp_path / "edges"
+    d.mkdir()
+    half = np.zeros((90, 90), np.uint8)
+    half[:, 45:] = 255  # Lanczos rings at this edge: about -0.017 and 1.017 before clipping
+    for i in range(3):
+        Image.fromarray(half).save(d / f"{i}.png")
+    ds, _ = data.load_path(d)
+    allx = np.concatenate([ds.x_train, ds.x_valid, ds.x_test])
+    assert allx.shape == (3, 1, 28, 28)
+    assert allx.min() == 0.0 and allx.max() == 1.0
+    assert (allx[:, 0, :, :10] == 0).all() and (allx[:, 0, :, 18:] == 1).all()
+
+
+def test_path_16_bit_png_is_scaled_not_clipped(tmp_path):
+    from PIL import Image
+
+    d = tmp_path / "deep"
+    d.mkdir()
+    for i, v in enumerate((0, 32768, 65535)):
+        Image.fromarray(np.full((30, 30), v, np.uint16)).save(d / f"{i}.png")
+    ds, _ = data.load_path(d)
+    allx = np.concatenate([ds.x_train, ds.x_valid, ds.x_test])
+    np.testing.assert_allclose(sorted(allx.mean(axis=(1, 2, 3))), [0, 0.5, 1], atol=1e-3)
+
+
+# ----------------------------------------------------------------------------- load_path: bad input
+
+
+def save_npy(tmp_path, x, name="bad.npy", **kw):
+    np.save(tmp_path / name, x, **kw)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("x, words", [
+    (np.zeros((5, 28), np.uint8), "shape (5, 28)"),
+    (np.zeros((5, 28, 28, 3), np.uint8), "(N, 28, 28)"),
+    (np.zeros(784, np.uint8), "shape (784,)"),
+    (np.zeros((0, 28, 28), np.uint8), "no images"),
+    (np.zeros((5, 28, 28), bool), "dtype bool"),
+    (np.zeros((5, 28, 28), np.complex64), "dtype complex64"),
+    (np.full((5, 28, 28), np.nan, np.float32), "NaN/inf"),
+    (np.full((5, 28, 28), np.inf), "NaN/inf"),
+    (np.full((5, 28, 28), 255.0), "divide by 255"),
+    (np.full((5, 28, 28), -0.5, np.float32), "[0, 1], found -0.5"),
+    (np.full((5, 28, 28), -1, np.int16), "0..255, found -1"),
+    (np.full((5, 28, 28), 256, np.int32), "found 256 to 256"),
+    (np.array([[1, "a"]], dtype=object), "Python objects"),
+])
+def test_path_bad_npy(tmp_path, x, words):
+    path = save_npy(tmp_path, x, allow_pickle=True)
+    with pytest.raises(DataError) as e:
+        data.load_path(path)
+    assert words in check_one_line(e, path)
+
+
+def test_path_npz_without_usable_keys_lists_them(tmp_path):
+    np.savez(tmp_path / "k.npz", a=marked(5), b=marked(5))
+    with pytest.raises(DataError) as e:
+        data.load_path(tmp_path / "k.npz")
+    assert "[a, b]" in check_one_line(e, tmp_path / "k.npz")
+
+
+@pytest.mark.parametrize("arrays, words", [
+    ({"x_train": marked(5), "y_test": np.zeros(5, int)}, "y_test but no x_test"),
+    ({"x_train": marked(5), "y_train": np.zeros(4, int)}, "'y_train'"),
+    ({"x": marked(5), "y": np.zeros(5)}, "labels must be integers"),
+    ({"x": marked(5), "labels": np.full(5, -2)}, "found -2"),
+    ({"x_train": marked(5), "x_test": marked(3).astype(np.int8) - 1}, "'x_test'"),
+    ({"images": np.array([1j])}, "'images'"),
+])
+def test_path_bad_npz_arrays(tmp_path, arrays, words):
+    np.savez(tmp_path / "b.npz", **arrays)
+    with pytest.raises(DataError) as e:
+        data.load_path(tmp_path / "b.npz")
+    assert words in check_one_line(e, tmp_path / "b.npz")
+
+
+def test_path_npz_object_array_is_never_unpickled(tmp_path):
+    np.savez(tmp_path / "o.npz", x=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(DataError) as e:
+        data.load_path(tmp_path / "o.npz")
+    assert "never unpickled" in check_one_line(e, tmp_path / "o.npz", "'x'")
+
+
+@pytest.mark.parametrize("blob, words", [
+    (b"", "empty file"), (b"hello world", "not a NumPy"), (b"PK\x03\x04broken", "npz"),
+])
+def test_path_file_that_is_not_numpy(tmp_path, blob, words):
+    path = tmp_path / "junk.npz"
+    path.write_bytes(blob)
+    with pytest.raises(DataError) as e:
+        data.load_path(path)
+    assert words in check_one_line(e, path)
+
+
+def test_path_single_image_file_asks_for_its_folder(tmp_path):
+    write_image(tmp_path / "one.png", "L", (28, 28), 0)
+    with pytest.raises(DataError) as e:
+        data.load_path(tmp_path / "one.png")
+    assert "pass the folder" in check_one_line(e, tmp_path / "one.png")
+
+
+def test_path_note_counts_further_sizes(tmp_path):
+    d = tmp_path / "sizes"
+    d.mkdir()
+    for i in range(5):
+        write_image(d / f"{i}.png", "L", (20 + i, 28), 9)
+    _, note = data.load_path(d)
+    assert "converted 5 images (sizes " in note and "and 2 more sizes; modes L)" in note
+
+
+def test_path_truncated_npy(tmp_path):
+    path = save_npy(tmp_path, marked(5))
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(DataError) as e:
+        data.load_path(path)
+    check_one_line(e, path)
+
+
+@pytest.mark.parametrize("kind", ["npy", "npz", "npz-compressed"])
+def test_path_damaged_numpy_files_are_data_errors(tmp_path, kind):
+    """Cut or flipped bytes anywhere: a result or a one-line DataError, never a zlib/zip error."""
+    x = np.random.default_rng(0).random((3, 28, 28))
+    good = tmp_path / f"good.{kind[:3]}"
+    {"npy": lambda: np.save(good, x), "npz": lambda: np.savez(good, x=x, y=np.arange(3)),
+     "npz-compressed": lambda: np.savez_compressed(good, x=x, y=np.arange(3))}[kind]()
+    blob = good.read_bytes()
+    rng = np.random.default_rng(1)
+    path = tmp_path / f"bad.{kind[:3]}"
+    errors = 0
+    for trial in range(150):
+        b = bytearray(blob[: rng.integers(0, len(blob))] if trial % 2 else blob)
+        if not trial % 2:
+            for at in rng.integers(0, len(b), 1 + trial % 4):
+                b[at] = (b[at] + 1 + rng.integers(0, 255)) % 256
+        path.write_bytes(bytes(b))
+        try:
+            data.load_path(path)
+        except DataError as e:
+            errors += 1
+            assert "\n" not in str(e) and str(path) in str(e), str(e)
+    assert errors > 75
+
+
+def test_path_missing_is_not_found(tmp_path):
+    with pytest.raises(DataNotFoundError) as e:
+        data.load_path(tmp_path / "nope")
+    assert "no such file or folder" in check_one_line(e, tmp_path / "nope")
+
+
+def test_path_folders_without_data(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError) as e:
+        data.load_path(tmp_path / "empty")
+    assert "empty" in check_one_line(e, tmp_path / "empty")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "readme.txt").write_text("hi")
+    with pytest.raises(DataError) as e:
+        data.load_path(tmp_path / "docs")
+    assert "no images" in check_one_line(e, tmp_path / "docs")
+    write_set(tmp_path / "half")
+    (tmp_path / "half" / NAMES[3]).unlink()
+    with pytest.raises(DataError) as e:
+        data.load_path(tmp_path / "half")
+    assert "incomplete" in check_one_line(e, tmp_path / "half", NAMES[3])
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_path_corrupt_image_names_the_file(tmp_path, damage):
+    d = tmp_path / "pics"
+    d.mkdir()
+    for i in range(4):
+        write_image(d / f"{i}.png", "RGB", (40, 40), (i, i, i))
+    blob = (d / "2.png").read_bytes()
+    (d / "2.png").write_bytes(b"garbage" if damage == "garbage" else blob[: len(blob) // 2])
+    with pytest.raises(DataError) as e:
+        data.load_path(d)
+    check_one_line(e, d / "2.png")
+
+
+def test_path_too_few_images_to_split(tmp_path):
+    d = tmp_path / "two"
+    d.mkdir()
+    for i in range(2):
+        write_image(d / f"{i}.png", "L", (28, 28), i)
+    with pytest.raises(DataError) as e:
+        data.load_path(d)
+    assert "too few images to hold out a test split and a validation split: 2 to train on, " \
+        "need at least 3" in check_one_line(e, d)
+    np.savez(tmp_path / "t.npz", x_train=marked(1), x_test=marked(2))
+    with pytest.raises(DataError) as e:
+        data.load_path(tmp_path / "t.npz")
+    assert "a validation split: 1 to train on, need at least 2" in check_one_line(
+        e, tmp_path / "t.npz")
+
+
+def test_path_holdout_must_be_a_fraction(tmp_path):
+    for bad in (0, 1, -0.1, 1.5):
+        with pytest.raises(ValueError, match="holdout"):
+            data.load_path(tmp_path, holdout=bad)
