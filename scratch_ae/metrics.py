@@ -12,7 +12,10 @@ statistics (the neural-network math is the only thing this project writes by han
 * :func:`embedding_silhouette` -- how tight and apart the clusters of a 2-D map are.
 * :class:`DigitScorer` -- "does this look like a digit?": a classifier trained on real pixels
   rates generated images (mean top-class probability, and the entropy of the histogram of
-  predicted classes, low when the samples collapse onto a few digits).
+  predicted classes, low when the samples collapse onto a few digits), and measures how far
+  a set of images lies from real digits in its hidden-layer features (``frechet``).
+* :func:`frechet_distance` -- the distance between two sets of feature vectors seen as
+  Gaussians: FID's formula, with the digit classifier's features instead of Inception's.
 * :func:`principal_angles` -- the angles between two subspaces (a linear AE's and PCA's).
 
 scikit-learn is imported inside the functions, so ``import scratch_ae`` stays light.
@@ -29,6 +32,7 @@ __all__ = [
     "class_entropy",
     "code_sparsity",
     "embedding_silhouette",
+    "frechet_distance",
     "knn_report",
     "pca_baseline",
     "principal_angles",
@@ -132,6 +136,93 @@ def class_entropy(predicted, n_classes: int = 10) -> float:
     return float(-(p * np.log2(p)).sum()) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
+def _features(a, what: str) -> np.ndarray:
+    """(N,) or (N, ...) -> (N, D) float64; a 1-D array is N scalar features (D = 1)."""
+    if not isinstance(a, np.ndarray) and hasattr(a, "get"):
+        a = a.get()
+    a = np.asarray(a)
+    x = _flat(a.reshape(-1, 1) if a.ndim == 1 else a, what)
+    if len(x) < 2:
+        raise ValueError(f"{what}: need at least 2 samples for a covariance, got {len(x)}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{what}: features contain NaN or inf")
+    return x
+
+
+def _trace_sqrt_product(ca: np.ndarray, cb: np.ndarray, eps: float) -> float:
+    """Tr sqrtm(ca @ cb) for two (D, D) covariances, the way FID code (pytorch-fid) does it.
+
+    scipy.linalg.sqrtm of the product. A near-singular covariance (fewer samples than
+    features, or features that move together) can make the square root come back with
+    inf/NaN: then ``eps`` is added to both diagonals and it is taken again. The product of two
+    PSD matrices has real, non-negative eigenvalues, so an imaginary part is rounding error:
+    dropped when the diagonal's is below 1e-3, an error otherwise.
+    Without scipy: the sum of sqrt(eigenvalues of ca @ cb), the same number.
+    """
+    if ca.size == 0:
+        return 0.0
+    try:
+        from scipy.linalg import LinAlgWarning, sqrtm
+    except ImportError:  # scikit-learn needs scipy, so only a stripped-down install gets here
+        lam = np.linalg.eigvals(ca @ cb)
+        return float(np.sqrt(np.clip(lam.real, 0.0, None)).sum())
+    import warnings
+
+    with warnings.catch_warnings():
+        # "Matrix is singular" is expected for sample covariances; the check below handles it.
+        warnings.simplefilter("ignore", LinAlgWarning)
+        root = sqrtm(ca @ cb)
+        if not np.isfinite(root).all():
+            offset = eps * np.eye(len(ca))
+            root = sqrtm((ca + offset) @ (cb + offset))
+    if np.iscomplexobj(root):
+        imag = np.abs(np.diagonal(root).imag).max()
+        if imag > 1e-3:
+            raise ValueError(f"sqrtm(Ca Cb) has an imaginary part of {imag:.3g}: not rounding")
+        root = root.real
+    return float(np.trace(root))
+
+
+def frechet_distance(features_a, features_b, eps: float = 1e-6) -> float:
+    """Fréchet distance between two sets of features, each seen as a Gaussian (as FID does).
+
+    features_a: (N, D), features_b: (M, D) (a 1-D array is N scalar features). With means
+    mu and covariances C (unbiased, ddof=1) of each set::
+
+        d = ||mu_a - mu_b||**2 + Tr(C_a + C_b - 2 sqrtm(C_a C_b))
+
+    0 for identical sets; in squared feature units. For D = 1 it is (m_a - m_b)**2 +
+    (s_a - s_b)**2 with the standard deviations s. It depends on the sample sizes (a smaller
+    set has a noisier covariance, so a larger distance), so compare sets of equal size.
+
+    Singular covariances: a feature constant in both sets (a dead ReLU unit) has zero rows
+    and columns in both covariances and adds nothing to the trace term, so it is left out of
+    it (exactly; its means still count). For the rest see :func:`_trace_sqrt_product`
+    (``eps`` is its diagonal offset). Rounding can leave about -1e-12 for equal sets: clipped
+    to 0.
+    """
+    a, b = _features(features_a, "features_a"), _features(features_b, "features_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"features_a has {a.shape[1]} features per sample, features_b "
+                         f"{b.shape[1]}")
+    diff = a.mean(axis=0) - b.mean(axis=0)
+    moving = (np.ptp(a, axis=0) > 0) | (np.ptp(b, axis=0) > 0)
+    a, b = a[:, moving], b[:, moving]
+    ca = np.cov(a, rowvar=False).reshape(a.shape[1], a.shape[1])
+    cb = np.cov(b, rowvar=False).reshape(b.shape[1], b.shape[1])
+    d = diff @ diff + np.trace(ca) + np.trace(cb) - 2.0 * _trace_sqrt_product(ca, cb, eps)
+    return max(float(d), 0.0)
+
+
+# scikit-learn's MLP hidden activations by name (its ``activation`` parameter).
+_ACTIVATIONS = {
+    "identity": lambda z: z,
+    "logistic": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # 1 / (1 + e^-z), no overflow
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+}
+
+
 class DigitScorer:
     """A classifier trained on real images that rates how digit-like other images are.
 
@@ -143,6 +234,12 @@ class DigitScorer:
     * ``class_entropy``: entropy (bits) of the histogram of predicted classes, out of
       log2(10) = 3.32 -- low when the samples collapse onto a few digits;
     * ``class_counts``: that histogram.
+
+    Top-class probability is lenient: the classifier is often sure of a scribble. The stricter
+    number is ``frechet(images, reference)``: how far the images' hidden-layer ``features``
+    lie from real digits' (FID's recipe), next to the distance a set of real digits of the
+    same size gets, so that a reader can tell what "good" is. ``score(images, reference=...)``
+    adds both to the dict above.
 
     ``accuracy(x, y)`` reports how good the judge itself is on held-out real images.
     """
@@ -173,19 +270,65 @@ class DigitScorer:
         self._check()
         return float(self.clf.score(_flat(x, "x"), np.asarray(y).reshape(-1)))
 
-    def score(self, images) -> dict:
+    def score(self, images, reference=None, seed: int = 0) -> dict:
+        """The dict of the class docstring for images (N, ...); with ``reference`` (real images,
+        (M, ...)) also :meth:`frechet`'s entries, the split of the reference drawn from ``seed``.
+        """
         self._check()
         proba = self.clf.predict_proba(_flat(images, "images"))
         predicted = self.clf.classes_[proba.argmax(axis=1)]
         n_classes = len(self.clf.classes_)
         counts = np.bincount(np.searchsorted(self.clf.classes_, predicted), minlength=n_classes)
-        return {
+        out = {
             "mean_top_prob": float(proba.max(axis=1).mean()),
             "class_entropy": class_entropy(np.searchsorted(self.clf.classes_, predicted),
                                            n_classes),
             "max_class_entropy": math.log2(n_classes),
             "class_counts": [int(c) for c in counts],
         }
+        if reference is not None:
+            out.update(self.frechet(images, reference, seed=seed))
+        return out
+
+    def features(self, images) -> np.ndarray:
+        """(N, ...) images -> (N, hidden) float64: the classifier's last hidden layer.
+
+        The fitted network's own weights (``coefs_``, ``intercepts_``) and activation, layer by
+        layer: ``h = act(h @ W + b)``, stopping before the output layer. These are the
+        features :meth:`frechet` compares, as FID compares Inception's.
+        """
+        self._check()
+        act = _ACTIVATIONS[self.clf.activation]
+        h = _flat(images, "images")
+        for w, b in zip(self.clf.coefs_[:-1], self.clf.intercepts_[:-1], strict=True):
+            h = act(h @ w + b)
+        return h
+
+    def frechet(self, images, reference, seed: int = 0) -> dict:
+        """Fréchet distance of ``images`` to real images in :meth:`features`, with a baseline.
+
+        images: (N, ...), e.g. generated samples. reference: (M, ...) real images the scorer
+        was not fitted on (test digits), M >= N + 2; M >= 2N gives a steadier reference.
+        A permutation of the reference drawn from ``seed`` sets N of its images aside as a
+        stand-in for a perfect generator; the other M - N are the reference set. Returns
+
+        * ``frechet``: :func:`frechet_distance` of the images to the reference set;
+        * ``frechet_real_vs_real``: the same for the N real images set aside -- what real
+          digits score at this sample size (not 0: two samples of one distribution differ);
+        * ``frechet_ratio``: frechet / frechet_real_vs_real, near 1 for real-looking images;
+        * ``frechet_images``, ``frechet_reference``: N and M - N.
+        """
+        x = self.features(images)
+        ref = self.features(reference)
+        if len(ref) < len(x) + 2:
+            raise ValueError(f"reference needs at least {len(x) + 2} images (N + 2) to set "
+                             f"{len(x)} aside as the real-vs-real baseline, got {len(ref)}")
+        order = np.random.default_rng(seed).permutation(len(ref))
+        real, rest = ref[order[:len(x)]], ref[order[len(x):]]
+        d, base = frechet_distance(x, rest), frechet_distance(real, rest)
+        return {"frechet": d, "frechet_real_vs_real": base,
+                "frechet_ratio": d / base if base > 0 else math.inf,
+                "frechet_images": len(x), "frechet_reference": len(rest)}
 
 
 def code_sparsity(codes, threshold: float = 0.05) -> dict:

@@ -235,3 +235,166 @@ def test_latent_map_axes_are_labelled(tmp_path, monkeypatch):
     codes = np.random.default_rng(0).random((40, 5))
     viz.plot_latent_map(codes, np.arange(40) % 4, tmp_path / "m.png", method="pca")
     assert labels == ["PCA 1"]
+
+
+# ------------------------------------------------------------ figures that read well
+# The figure builders (_history_figure, ...) return the unsaved Figure, so the tests can look
+# at the drawn artists: styles, markers, labels, ticks and where the legend sits.
+
+
+def dash(line):
+    """A Line2D's dash pattern: (offset, None) for solid, (offset, (on, off, ...)) otherwise.
+    (get_linestyle() says "--" for every custom pattern.)"""
+    return line._unscaled_dash_pattern
+
+
+def assert_legend_outside_and_kept(fig):
+    """The legend lies right of the axes (off the data) and inside the area savefig keeps."""
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    assert legend is not None
+    box, axes_box = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert box.x0 >= axes_box.x1, "the legend overlaps the axes"
+    kept = fig.get_tightbbox(renderer)  # what bbox_inches="tight" saves, in inches
+    inches = box.transformed(fig.dpi_scale_trans.inverted())
+    assert kept.x0 <= inches.x0 and inches.x1 <= kept.x1 + 1e-6, "the legend would be clipped"
+    assert kept.y0 <= inches.y0 and inches.y1 <= kept.y1 + 1e-6, "the legend would be clipped"
+
+
+VAE_LIKE = {"loss": [0.3, 0.2, 0.15, 0.14], "recon": [0.3, 0.2, 0.15, 0.14],  # no penalty yet
+            "penalty": [0.0, 0.01, 0.02, 0.02], "val_loss": [0.31, 0.22, 0.16, 0.15],
+            "val_recon": [0.31, 0.22, 0.16, 0.15], "val_penalty": [0.0, 0.01, 0.02, 0.02]}
+
+
+@pytest.mark.parametrize("epochs", [1, 4, 30])
+def test_history_curves_that_coincide_stay_distinguishable(epochs):
+    hist = {k: np.resize(v, epochs) for k, v in VAE_LIKE.items()}
+    fig = viz._history_figure(hist)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert list(lines) == list(VAE_LIKE)
+    # Every curve has its own dash pattern and markers (one epoch is one marker, not nothing).
+    assert len({dash(line) for line in lines.values()}) == len(lines)
+    assert all(line.get_marker() not in (None, "None", "") for line in lines.values())
+    # loss and recon lie on each other: different shapes, at different epochs when spread out.
+    assert lines["loss"].get_marker() != lines["recon"].get_marker()
+    if epochs > 10:
+        assert lines["loss"].get_markevery() != lines["recon"].get_markevery()
+    # x and val_x: one colour and shape; validation's markers hollow.
+    assert lines["loss"].get_color() == lines["val_loss"].get_color()
+    assert lines["loss"].get_marker() == lines["val_loss"].get_marker()
+    assert lines["val_loss"].get_markerfacecolor() == "none"
+    # Later curves thinner: one lying on an earlier one shows inside it.
+    widths = [line.get_linewidth() for line in lines.values()]
+    assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
+    # The legend's entries are the curves as drawn, marker included.
+    legend = fig.axes[0].get_legend()
+    handles = legend.legend_handles if hasattr(legend, "legend_handles") else legend.legendHandles
+    assert [t.get_text() for t in legend.get_texts()] == list(VAE_LIKE)
+    assert [h.get_marker() for h in handles] == [line.get_marker() for line in lines.values()]
+    assert_legend_outside_and_kept(fig)
+
+
+def test_history_of_one_epoch_has_integer_ticks_around_the_point():
+    fig = viz._history_figure({"loss": [0.2], "val_loss": [0.19]})
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    assert lo < 1 < hi
+    visible = [t for t in ax.get_xticks() if lo <= t <= hi]
+    assert visible == [1.0]
+
+
+def test_history_y_label_names_what_is_plotted(tmp_path):
+    def ylabel(hist, **kw):
+        return viz._history_figure(hist, **kw).axes[0].get_ylabel()
+
+    assert ylabel({"loss": [1.0], "val_loss": [1.0]}) == "loss"
+    assert ylabel(VAE_LIKE) == "loss = recon + penalty"
+    assert ylabel({"loss": [1.0], "recon": [1.0]}) == "loss"
+    assert ylabel({"acc": [0.5], "val_acc": [0.6]}) == "acc"
+    assert ylabel({"lr": [0.1], "acc": [0.6]}) == "lr, acc"
+    assert ylabel(VAE_LIKE, ylabel="loss per pixel (BCE)") == "loss per pixel (BCE)"
+    assert_png(viz.plot_history(VAE_LIKE, tmp_path / "h.png", ylabel="loss per pixel (BCE)"))
+
+
+def test_lines_and_histograms_keep_coinciding_curves_visible(tmp_path):
+    y = [3.0, 2.0, 1.5, 1.2]
+    fig = viz._lines_figure({"run a": y, "run b": y, "run c": np.array(y) * 2}, "epoch", "loss")
+    lines = fig.axes[0].get_lines()
+    assert len({dash(line) for line in lines}) == 3
+    assert len({line.get_marker() for line in lines}) == 3
+    assert fig.axes[0].get_ylabel() == "loss"
+    assert_legend_outside_and_kept(fig)
+
+    same = np.random.default_rng(0).random(100)
+    fig = viz._histograms_figure({"a": same, "b": same}, "error")
+    outlines = fig.axes[0].patches
+    assert len(outlines) == 2 and outlines[0].get_linestyle() != outlines[1].get_linestyle()
+    assert outlines[0].get_linewidth() > outlines[1].get_linewidth()
+    assert_legend_outside_and_kept(fig)
+    assert_png(viz.plot_lines({"a": y, "b": y}, tmp_path / "l.png", "epoch", "loss"))
+
+
+def tick_values(labels):
+    """Tick label texts -> floats (matplotlib writes minus as U+2212)."""
+    return [float(t.get_text().replace("\N{MINUS SIGN}", "-")) for t in labels]
+
+
+def test_manifold_ticks_are_a_few_readable_latent_values(tmp_path):
+    axis = viz._grid_axis(15, None)
+    imgs = np.zeros((15 * 15, 28, 28), np.float32)
+    fig = viz._manifold_figure(imgs, axis, "t")
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("z[0]", "z[1]")
+    xs, ys = tick_values(ax.get_xticklabels()), tick_values(ax.get_yticklabels())
+    assert 3 <= len(xs) <= 7 and 3 <= len(ys) <= 7  # a few values, not one per cell
+    assert 0.0 in xs and all(axis[0] <= v <= axis[-1] for v in xs)
+    assert all(t.get_fontsize() >= 8 for t in ax.get_xticklabels() + ax.get_yticklabels())
+    assert all(t.get_rotation() == 0 for t in ax.get_xticklabels())
+    # Left to right z[0] grows; top to bottom (image rows) z[1] falls.
+    assert xs == sorted(xs) and np.all(np.diff(ax.get_xticks()) > 0)
+    assert ys == sorted(ys) and np.all(np.diff(ax.get_yticks()) < 0)
+    # Ticks at least a tenth of the picture apart, so their labels never collide.
+    assert np.diff(ax.get_xticks()).min() >= 15 * 28 / 10
+
+    even = viz._manifold_figure(np.zeros((49, 28, 28), np.float32), viz._grid_axis(7, 3.0), None)
+    ax = even.axes[0]
+    xs = tick_values(ax.get_xticklabels())
+    assert xs == [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+    # On an even grid each value sits at its cell's centre: cell i at i*28 + 14.
+    np.testing.assert_allclose(ax.get_xticks(), np.arange(7) * 28 + 14)
+
+
+def test_manifold_limits_span_the_pictures_cells():
+    assert viz.manifold_limits(7, 3.0) == pytest.approx((-3.5, 3.5))  # cells 1 apart
+    lo, hi = viz.manifold_limits(15)
+    q = NormalDist().inv_cdf(0.95)
+    assert -lo == pytest.approx(hi) and q < hi < q + 0.3
+
+
+def test_latent_map_has_ticks_limits_and_an_outside_legend(tmp_path):
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((500, 2)).astype(np.float32) * 1.5
+    y = np.arange(500) % 10
+    fig = viz._latent_map_figure(z, y, "none", None, limits=2.0)
+    ax = fig.axes[0]
+    assert ax.get_xlim() == (-2.0, 2.0) and ax.get_ylim() == (-2.0, 2.0)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("z[0]", "z[1]")
+    fig.canvas.draw()
+    assert len([t for t in ax.get_xticklabels() if t.get_text()]) >= 3
+    assert len([t for t in ax.get_yticklabels() if t.get_text()]) >= 3
+    outside = int((np.abs(z) > 2.0).any(axis=1).sum())
+    assert any(t.get_text().startswith(f"{outside} of 500 points") for t in ax.texts)
+    assert_legend_outside_and_kept(fig)
+    # Same limits as the manifold's picture, as a pair or per axis.
+    lims = viz.manifold_limits(15)
+    ax = viz._latent_map_figure(z, y, "none", None, limits=lims).axes[0]
+    assert ax.get_xlim() == pytest.approx(lims) and ax.get_ylim() == pytest.approx(lims)
+    ax = viz._latent_map_figure(z, y, "pca", None, limits=((-1, 1), (0, 3))).axes[0]
+    assert ax.get_xlim() == (-1.0, 1.0) and ax.get_ylim() == (0.0, 3.0)
+    for bad in ((1, -1), "wide", (0, 1, 2)):
+        with pytest.raises(ValueError, match="limits"):
+            viz._latent_map_figure(z, y, "none", None, limits=bad)
+    viz.plot_latent_map(z, y, tmp_path / "m.png", method="none", limits=lims)
+    assert_png(tmp_path / "m.png")
