@@ -109,11 +109,11 @@ def write_pool(path: Path) -> str:
 
 
 def _scratch_step(recipe, base, lib, batch, threads):
-    import numpy as np  # noqa: PLC0415
 
     from scratch_ae import backend, set_threads  # noqa: PLC0415
+    from scratch_ae.guard import NumericalGuard  # noqa: PLC0415
     from scratch_ae.losses import get_loss  # noqa: PLC0415
-    from scratch_ae.train import History, _GuardedStep, _training  # noqa: PLC0415
+    from scratch_ae.train import _training, train_step  # noqa: PLC0415
 
     backend.set_backend(lib)
     if "+" in str(threads):  # "2+2": BLAS and Numba pools by hand
@@ -125,15 +125,17 @@ def _scratch_step(recipe, base, lib, batch, threads):
     x, source = _data(recipe, batch)
     batches = [x[i:i + batch] for i in range(0, len(x) - batch + 1, batch)]
     state = {"i": 0}
-    # A step exactly as fit runs it: train_step behind fit's numerical guard, with the first
-    # layer skipping dL/dx of the data (as torch does for an input that needs no gradient).
-    guarded = _GuardedStep(model, loss, opt, History(), None, True)
-    run = _training(model, guarded, np).__enter__()
+    # A step exactly as fit runs it: train_step with fit's numerical guard on the optimizer,
+    # the first layer skipping dL/dx of the data (as torch does for an input that needs no
+    # gradient).
+    guard = NumericalGuard(model, loss)
+    _training(model, opt, guard).__enter__()
 
     def step():
         xb = batches[state["i"] % len(batches)]
         state["i"] += 1
-        run(xb, xb)
+        guard.on_batch_begin(xb, xb)
+        train_step(model, loss, opt, xb, xb)
 
     return step, {"policy": str(policy), "data": source}
 

@@ -24,8 +24,8 @@ from scratch_ae import backend, data, guard
 from scratch_ae.models import zoo
 name, n, check = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "on"
 if not check:
-    real = guard.GuardedOptimizer.__init__
-    guard.GuardedOptimizer.__init__ = lambda self, opt, check=True: real(self, opt, False)
+    real = guard.NumericalGuard.__init__
+    guard.NumericalGuard.__init__ = lambda self, *a, **k: real(self, *a, **{**k, "check": False})
 r = zoo.get_recipe(name)
 x = data.load_mnist(flat=r.flat).x_train[:n]
 backend.seed(0)

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scratch_ae import backend, data, set_threads  # noqa: E402
-from scratch_ae.guard import GuardedOptimizer  # noqa: E402
+from scratch_ae.guard import NumericalGuard  # noqa: E402
 from scratch_ae.losses import get_loss  # noqa: E402
 from scratch_ae.models import zoo  # noqa: E402
 
@@ -77,7 +77,8 @@ def main(argv=None) -> int:
         policy = set_threads(int(args.threads), backend_name=args.backend)
     recipe = zoo.get_recipe(name)
     model, loss = recipe.build(), get_loss(recipe.loss)
-    optimizer = GuardedOptimizer(recipe.make_optimizer())
+    optimizer = recipe.make_optimizer()
+    optimizer.hooks.append(NumericalGuard(model, loss).before_step)  # as fit attaches it
     x = rows().reshape((-1, 784) if recipe.flat else (-1, 1, 28, 28))
     batches = [x[i:i + batch] for i in range(0, len(x) - batch + 1, batch)]
 

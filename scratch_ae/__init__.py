@@ -4,37 +4,61 @@ Start reading at ``layers/dense.py`` (one layer, forward and backward), then ``l
 ``optim.py`` and ``train.py`` (``train_step``, the loop). ``gradcheck.py`` proves every backward
 right. docs/READING.md is the whole reading path, step by step.
 
-``import scratch_ae as sa`` gives the layers, losses and optimizers by name, and the modules
-``sa.backend``, ``sa.data`` (MNIST loading) and ``sa.io`` (saving and loading models).
+``import scratch_ae as sa`` gives every layer, model class, loss and optimizer by name, ``fit``
+(also ``model.fit``), and the modules ``sa.backend``, ``sa.data`` (MNIST loading), ``sa.io``
+(saving and loading models) and ``sa.zoo`` (every model of the tutorial, with its recipe).
 """
 
-__version__ = "0.1.0"  # before the imports: submodules may read it while the package loads
+__version__ = "0.1.0"  # before the imports: io records it in every model file
 
-from . import backend, data, io  # noqa: E402
+from . import backend, callbacks, data, io  # noqa: E402
 from .backend import available_backends, get_backend, set_backend, use_backend  # noqa: E402
 from .layers import (  # noqa: E402
     ELU,
     SELU,
+    ActivityL1,
+    AvgPool2D,
+    Conv2D,
+    Conv2DTranspose,
     Dense,
     DenseTranspose,
     Dropout,
     Flatten,
     GaussianNoise,
+    GaussianSampling,
+    GlobalAvgPool2D,
+    KLSparsity,
+    Layer,
     LeakyReLU,
+    MaxPool2D,
     ReLU,
     Reshape,
     Sigmoid,
     Softplus,
     Tanh,
+    UpSampling2D,
+    VariationalHead,
 )
-from .losses import BCE, MSE, BCEWithLogits  # noqa: E402
-from .models import Autoencoder, Sequential  # noqa: E402
-from .optim import SGD, Adam, Nadam, RMSprop  # noqa: E402
+from .losses import BCE, MSE, BCEWithLogits, Loss  # noqa: E402
+from .models import (  # noqa: E402
+    VAE,
+    Autoencoder,
+    LatentGaussianGenerator,
+    Model,
+    Sequential,
+    zoo,
+)
+from .optim import SGD, Adam, Nadam, Optimizer, RMSprop  # noqa: E402
 from .threads import set_threads  # noqa: E402
+from .train import evaluate, fit, predict, train_step  # noqa: E402
 
 __all__ = [
-    "BCE", "ELU", "MSE", "SELU", "SGD", "Adam", "Autoencoder", "BCEWithLogits", "Dense",
-    "DenseTranspose", "Dropout", "Flatten", "GaussianNoise", "LeakyReLU", "Nadam", "RMSprop",
-    "ReLU", "Reshape", "Sequential", "Sigmoid", "Softplus", "Tanh", "available_backends",
-    "backend", "data", "get_backend", "io", "set_backend", "set_threads", "use_backend",
+    "BCE", "ELU", "MSE", "SELU", "SGD", "VAE", "ActivityL1", "Adam", "Autoencoder", "AvgPool2D",
+    "BCEWithLogits", "Conv2D", "Conv2DTranspose", "Dense", "DenseTranspose", "Dropout",
+    "Flatten", "GaussianNoise", "GaussianSampling", "GlobalAvgPool2D", "KLSparsity",
+    "LatentGaussianGenerator", "Layer", "LeakyReLU", "Loss", "MaxPool2D", "MSE", "Model",
+    "Nadam", "Optimizer", "RMSprop", "ReLU", "Reshape", "Sequential", "Sigmoid", "Softplus",
+    "Tanh", "UpSampling2D", "VariationalHead", "available_backends", "backend", "callbacks",
+    "data", "evaluate", "fit", "get_backend", "io", "predict", "set_backend", "set_threads",
+    "train_step", "use_backend", "zoo",
 ]

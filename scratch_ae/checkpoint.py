@@ -1,6 +1,6 @@
 """Checkpoints: everything a run needs to go on exactly where it stopped.
 
-``fit(..., checkpoint_dir=D)`` calls :func:`save` after every epoch (:func:`saver`). One file,
+``fit(..., checkpoint_dir=D)`` calls :func:`save` after every epoch (:class:`Saver`). One file,
 ``D/checkpoint.npz``, holds
 
 * the model: it *is* a model file (:mod:`scratch_ae.io`), so ``io.load_model`` opens it too;
@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backend, io
+from .callbacks import Callback
 
 FILE = "checkpoint.npz"
 PREFIX = "optimizer" + io.EXTRA_SEP
@@ -57,12 +58,19 @@ def save(folder, model, optimizer, *, epoch: int, history, shuffle_rng, run=None
     return io.save_model(model, path_in(folder), meta=meta, extra_arrays=arrays)
 
 
-def saver(folder, optimizer, history, shuffle_rng, run=None):
-    """A ``fit`` callback that saves the checkpoint at the end of every epoch."""
-    def save_checkpoint(model, epoch, logs):
-        save(folder, model, optimizer, epoch=epoch + 1, history=history,
-             shuffle_rng=shuffle_rng, run=run)
-    return save_checkpoint
+class Saver(Callback):
+    """The ``fit`` callback that saves the checkpoint at the end of every epoch."""
+
+    def __init__(self, folder, optimizer, history, shuffle_rng, run=None):
+        self.folder, self.optimizer, self.history = folder, optimizer, history
+        self.shuffle_rng, self.run = shuffle_rng, run
+
+    def on_train_begin(self, model):
+        self.model = model
+
+    def on_epoch_end(self, epoch, logs):
+        save(self.folder, self.model, self.optimizer, epoch=epoch + 1, history=self.history,
+             shuffle_rng=self.shuffle_rng, run=self.run)
 
 
 def _counters(optimizer) -> dict:

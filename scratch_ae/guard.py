@@ -1,16 +1,17 @@
 """The numerical guard: stop at the first step whose gradients are not finite, and say why.
 
 A learning rate that is too high, or pixels in 0..255 fed to a model made for [0, 1], make the
-weights blow up; a few steps later the loss is ``nan`` and every weight with it. The guard stands
-in for the optimizer inside :func:`scratch_ae.train.train_step`: before the real optimizer
-changes anything it checks that the gradients are finite (one sum over them, read back once),
-so a NaN never reaches the weights. When they are not, :func:`diagnose` runs the same batch
-again with every layer watched and names the first layer whose output (forward) or gradient
-(backward) went non-finite.
+weights blow up; a few steps later the loss is ``nan`` and every weight with it. ``fit`` attaches
+a :class:`NumericalGuard` to the optimizer (``optimizer.hooks``): before the optimizer changes
+anything, it checks that the gradients are finite (one sum over them, read back once), so a NaN
+never reaches the weights. When they are not, :func:`diagnose` runs the same batch again with
+every layer watched and names the first layer whose output (forward) or gradient (backward)
+went non-finite.
 
 On the numpy and numba backends every step is checked. On the GPU, where reading a number back
 makes the step wait for the device, no step is: there the running loss, read every
 ``LOG_EVERY`` steps anyway, is what stops a run that went non-finite (without naming a layer).
+The guard is also the callback that checks each epoch's loss.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import math
 import numpy as np
 
 from . import backend
+from .callbacks import LOG_EVERY, Callback
 
 
 class NonFiniteError(FloatingPointError):
@@ -30,21 +32,51 @@ CAUSES = ("Usual causes: the learning rate is probably too high for this model (
           "one), or the inputs are not scaled to [0, 1] (divide 0..255 pixels by 255).")
 
 
-class GuardedOptimizer:
-    """Checks the gradients are finite, then lets ``optimizer`` take its step."""
+class NumericalGuard(Callback):
+    """Refuses an optimizer step whose gradients are not finite, and says where they went bad.
 
-    def __init__(self, optimizer, check: bool = True):
-        self.optimizer, self.check = optimizer, check
+    As an optimizer hook (:meth:`before_step`) it checks every step's gradients (``check``:
+    on the host; a GPU is not made to wait). As a callback it remembers the batch each step
+    trains on, for the diagnosis, and checks the running loss every ``LOG_EVERY`` steps and
+    each epoch's loss.
+    """
 
-    def step(self, model) -> None:
-        params = list(model.named_parameters())  # one walk of the model for both
-        if self.check and not grads_finite(params):
-            raise _BadGradients
-        self.optimizer.step(model, params)
+    def __init__(self, model, loss_fn, check: bool = True, checkpoint_dir=None):
+        self.model, self.loss_fn, self.check = model, loss_fn, check
+        self.checkpoint_dir = checkpoint_dir
+        self.epoch = self.step = 0
+        self.batch = None
+
+    def on_epoch_begin(self, epoch):
+        self.epoch, self.step = epoch, 0
+
+    def on_batch_begin(self, xb, tb):
+        self.step += 1
+        self.batch = (xb, tb)
+
+    def before_step(self, model, params) -> None:
+        """The optimizer hook: raise :class:`NonFiniteError` instead of a step on bad gradients."""
+        if not self.check or grads_finite(params):
+            return
+        culprit = diagnose(self.model, self.loss_fn, *self.batch)
+        saved = (f"; the last good checkpoint (epoch {self.epoch}) is in {self.checkpoint_dir}"
+                 if self.checkpoint_dir and self.epoch else "")
+        raise NonFiniteError(
+            f"training stopped at epoch {self.epoch + 1}, step {self.step}: the gradients became "
+            f"NaN or infinite; the first non-finite value was {culprit}. The weights are those "
+            f"before this step{saved}. {CAUSES}")
+
+    def on_batch_end(self, tally):
+        if tally.steps % LOG_EVERY == 0:  # on a GPU, the only check: one read every 50 steps
+            _check_finite(tally.mean("loss"), f"after {tally.seen} samples")
+
+    def on_epoch_end(self, epoch, logs):
+        _check_finite(logs["loss"], f"in epoch {epoch + 1}")
 
 
-class _BadGradients(Exception):
-    pass
+def _check_finite(value, when: str):
+    if not math.isfinite(value):
+        raise NonFiniteError(f"the training loss became {value} {when}. {CAUSES}")
 
 
 def grads_finite(params) -> bool:
@@ -107,7 +139,7 @@ def diagnose(model, loss_fn, xb, tb) -> str:
                 bad = [n for n, g in layer.grads.items() if not _finite(g)]
                 if bad:
                     first.append(f"the gradient of {names[id(layer)]}'s {', '.join(bad)}")
-                elif not _finite(dx):
+                elif dx is not None and not _finite(dx):
                     first.append(f"the gradient with respect to the input of "
                                  f"{names[id(layer)]} in the backward pass")
             return dx

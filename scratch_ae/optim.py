@@ -4,7 +4,8 @@
 place* from its gradient, keeping per-parameter state (velocities, moment estimates) in
 ``self.state[key]`` -- plain arrays keyed by the parameter's name, so a checkpoint can save them.
 Updating in place matters: a tied decoder reads the encoder's weight array, so it must stay the
-same array.
+same array. ``self.hooks`` are called before a step changes anything (``fit``'s numerical guard
+is one: it refuses a step on non-finite gradients by raising).
 
 The formulas and defaults follow Keras, so that the tutorial's recipes (SGD lr 1.5, RMSprop
 1e-3, ...) behave as they do there.
@@ -27,15 +28,15 @@ class Optimizer:
         self.lr = float(lr)
         self.iterations = 0
         self.state: dict[str, dict] = {}
+        self.hooks: list = []  # hook(model, params), called before a step changes anything
 
-    def step(self, model, params=None) -> None:
-        """Apply one update to every parameter of ``model`` from its accumulated gradient.
-
-        ``params``: ``list(model.named_parameters())`` when the caller has it already (the
-        numerical guard lists them once for its check and for this step).
-        """
+    def step(self, model) -> None:
+        """Apply one update to every parameter of ``model`` from its accumulated gradient."""
+        params = list(model.named_parameters())
+        for hook in self.hooks:  # may refuse the step by raising (fit's numerical guard)
+            hook(model, params)
         self.iterations += 1
-        for key, layer, name in model.named_parameters() if params is None else params:
+        for key, layer, name in params:
             self.update(key, layer.params[name], layer.grads[name])
 
     def slots(self, key, p, *names):
@@ -152,13 +153,13 @@ class Nadam(Adam):
     def _u(self, t):
         return self.beta1 * (1.0 - 0.5 * 0.96 ** (0.004 * t))
 
-    def step(self, model, params=None):
+    def step(self, model):
         # The momentum schedule is shared by every parameter, so advance it once per step.
         t = self.iterations + 1
         self.u_t, self.u_next = self._u(t), self._u(t + 1)
         self.U_t = self.u_product * self.u_t
         self.U_next = self.U_t * self.u_next
-        super().step(model, params)
+        super().step(model)
         self.u_product = self.U_t
 
     def update(self, key, p, g):

@@ -23,7 +23,8 @@ running 6x to 10x slower that way. So the rule is:
   ``MKL_NUM_THREADS`` or ``OMP_NUM_THREADS`` for BLAS, ``NUMBA_NUM_THREADS`` (or
   ``OMP_NUM_THREADS``) for Numba; and :func:`set_threads` wins over everything.
 
-``fit`` calls :func:`ensure` before its first step (and importing the Numba kernels does too),
+``fit`` calls :func:`ensure` before its first step (and so does the first use of the Numba fast
+paths),
 so a user never has to know any of this; ``scratch-ae info`` prints what was chosen and why.
 BLAS threads are set at run time with threadpoolctl, Numba's with ``numba.set_num_threads``.
 """
@@ -36,6 +37,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from .callbacks import Callback
 
 # Which pool gets the threads when the numba backend runs: the GEMMs (BLAS) or the im2col,
 # col2im, pooling and activation loops (Numba). BLAS: the GEMMs are the larger share of a step
@@ -220,7 +223,7 @@ def set_threads(n: int | None = None, *, blas: int | None = None, numba: int | N
     * ``set_threads()``: back to the automatic choice, made again now.
     """
     # The backend's name is passed in (the CLI and fit know it): threads.py does not import
-    # backend.py, which imports the Numba kernels, which import this module.
+    # backend.py, which imports this module.
     policy = _state["policy"]
     name = backend_name or (policy.backend if policy is not None else "numpy")
     if n is None and blas is None and numba is None:
@@ -245,54 +248,52 @@ def current() -> ThreadPolicy | None:
     return _state["policy"]
 
 
-class Trial:
-    """Time a few training steps with each sensible setting; keep the fastest.
+class Trial(Callback):
+    """Time a few training steps with each sensible setting; keep the fastest (a fit callback).
 
-    ``fit`` runs its steps through :meth:`wrap` (``trial.step(run, n_samples)`` each). When
-    the policy in force is automatic and parallel, the candidates take turns of
+    When ``fit`` starts (:meth:`on_train_begin`) the policy for the backend is put in force
+    (:func:`ensure`). When it is automatic and parallel, the candidates take turns of
     ``TRIAL_SKIP + TRIAL_STEPS`` steps, ``TRIAL_ROUNDS`` rounds of them: first the policy in
     force, then on the numba backend the other side parallel (BLAS 1, the Numba side at n: its
     loops, and the conv layers' pieces side by side), last 1 thread everywhere. Each
     candidate's best turn is its rate. The fastest parallel setting is kept only if it beat one
-    thread by ``TRIAL_MARGIN``; otherwise 1 thread is. Once decided, or when there is nothing
-    to try, it just runs the step. Every trial step is a real training step.
+    thread by ``TRIAL_MARGIN``; otherwise 1 thread is. Every trial step is a real training step.
     """
 
     def __init__(self, backend_name: str):
-        policy = _state["policy"]
-        self.active = (policy is not None and policy.source == "auto"
-                       and max(policy.blas, policy.numba) > 1)
+        self.backend_name, self.active = backend_name, False
+
+    def on_train_begin(self, model):
+        policy = ensure(self.backend_name)
+        self.active = policy.source == "auto" and max(policy.blas, policy.numba) > 1
         self.parallel, self.phase, self.count = policy, 0, 0
         self.candidates = [policy]
         self.seconds = self.samples = 0.0
         if not self.active:
             return
         n = max(policy.blas, policy.numba)
-        if backend_name == "numba":  # the side the policy did not pick, at the same n
+        if self.backend_name == "numba":  # the side the policy did not pick, at the same n
             b, m = (1, n) if policy.blas > 1 else (n, 1)
             side = "BLAS" if b > 1 else "Numba"
             self.candidates.append(ThreadPolicy(b, m, f"{policy.reason}; {side} side tried",
-                                                backend_name, "auto"))
-        self.candidates.append(ThreadPolicy(1, 1, "trial of 1 thread", backend_name, "auto"))
+                                                self.backend_name, "auto"))
+        self.candidates.append(ThreadPolicy(1, 1, "trial of 1 thread", self.backend_name, "auto"))
         # A B C A B C: which candidate each turn runs, and each candidate's best rate so far
         self.turns = list(range(len(self.candidates))) * TRIAL_ROUNDS
         self.rates = [0.0] * len(self.candidates)
 
-    def wrap(self, step):
-        """``step(xb, tb)`` run through the trial (``step`` itself when there is no trial)."""
-        if not self.active:
-            return step
-        return lambda xb, tb: self.step(lambda: step(xb, tb), xb.shape[0])
+    def on_batch_begin(self, xb, tb):
+        if self.active:
+            self.t0, self.n = time.perf_counter(), xb.shape[0]
 
-    def step(self, run, n_samples):
+    def on_batch_end(self, tally):
         if not self.active:
-            return run()
-        t0 = time.perf_counter()
-        value = run()
+            return
+        seconds = time.perf_counter() - self.t0
         self.count += 1
         if self.count > TRIAL_SKIP:
-            self.seconds += time.perf_counter() - t0
-            self.samples += n_samples
+            self.seconds += seconds
+            self.samples += self.n
         if self.count == TRIAL_SKIP + TRIAL_STEPS:
             i = self.turns[self.phase]
             self.rates[i] = max(self.rates[i], self.samples / max(self.seconds, 1e-9))
@@ -302,7 +303,6 @@ class Trial:
                 apply(self.candidates[self.turns[self.phase]])
             else:
                 self._decide()
-        return value
 
     def _decide(self):
         *par_rates, one = self.rates

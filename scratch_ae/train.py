@@ -1,18 +1,19 @@
-"""The training loop: batches, progress bar, history, validation.
+"""The training loop: one step of gradient descent, and ``fit``, which repeats it.
 
-One step of gradient descent is :func:`train_step`: five lines (zero the gradients, forward,
-loss, backward, optimizer step), the heart of the library. :func:`fit` runs it on every batch of
-every epoch; :func:`evaluate` runs the forward and the loss alone. Both go through one batching
-helper (:func:`_run` over :func:`_chunks`) and one finite check.
+:func:`train_step` is the heart of the library, five lines: zero the gradients, forward, loss,
+backward, optimizer step. :func:`fit` is the loop around it that every deep-learning course
+writes: shuffle, cut into batches, take a step, keep a tally, validate, report. What else it
+does -- a progress bar, the numerical guard, checkpoints, a learning-rate schedule, the
+choice of threads -- is attached to the loop as callbacks (:mod:`scratch_ae.callbacks`) and
+to the optimizer as a hook, not wrapped around the step.
 
-Everything else here is bookkeeping: checking the data once, cutting it into batches without
-copying the whole dataset (never a float64 copy), moving chunks of it to the model's device,
-and reporting progress.
+The rest is bookkeeping: checking the data once, where it enters; cutting it into batches
+without copying the whole dataset (never a float64 copy); moving a chunk of it at a time to
+the model's device (:func:`batches`).
 """
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from contextlib import contextmanager
@@ -20,15 +21,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import backend, threads
-from .guard import CAUSES, GuardedOptimizer, NonFiniteError, _BadGradients, diagnose
+from . import backend, checkpoint
+from .callbacks import CallbackList, LearningRateSchedule, ProgressBar
+from .guard import NumericalGuard
+from .layers.base import Layer
 from .losses import BCE, BCEWithLogits, get_loss
 from .optim import SGD, get_optimizer
+from .threads import Trial
 
 # Samples moved to the device at a time: large enough that a GPU is not fed batch by batch.
 CHUNK = 8192
-# Steps between reading the running loss back from the device (and updating the progress bar).
-LOG_EVERY = 50
 
 
 @dataclass
@@ -38,10 +40,14 @@ class History:
     history: dict = field(default_factory=dict)
     seconds: list = field(default_factory=list)
 
-    def append(self, logs: dict, seconds: float) -> None:
+    def append(self, logs: dict, seconds: float, first=None) -> None:
+        """Add an epoch's ``logs`` and time; ``first``: its first step's ``(loss, penalty)``,
+        kept as the run's start when none is known yet (read back here, once)."""
         for k, v in logs.items():
             self.history.setdefault(k, []).append(float(v))
         self.seconds.append(float(seconds))
+        if self.start_loss is None and first is not None:
+            self.start_loss = float(first[0]) + float(first[1])
 
     def __getitem__(self, key):
         return self.history[key]
@@ -133,7 +139,7 @@ def _on(xp, a, dtype):
     return (a if xp is np else xp.asarray(a)).astype(dtype, copy=False)
 
 
-def _chunks(X, Y, order, batch_size, xp, dtype):
+def batches(X, Y, order, batch_size, xp, dtype):
     """Yield ``(xb, tb)`` batches; rows are gathered and moved to the device a chunk at a time.
 
     ``order`` is a permutation of the rows, or None for the rows in order (then a NumPy chunk
@@ -150,6 +156,22 @@ def _chunks(X, Y, order, batch_size, xp, dtype):
             yield xc[b0:b0 + batch_size], tc[b0:b0 + batch_size]
 
 
+def _prepare(model, X, Y, loss, check: bool = True, what: str = ""):
+    """Check the data (unless ``check`` is False: fit checked it already); return the loss
+    object and the model's array module and dtype.
+    """
+    if not isinstance(model, Layer):
+        raise TypeError(f"expected a scratch_ae model, got {type(model).__name__}")
+    loss_fn = get_loss(loss if loss is not None else (model.loss or "mse"))
+    if check:
+        # Cross-entropy targets are probabilities: pixels in 0..255 would train to a loss < 0.
+        probs = isinstance(loss_fn, (BCE, BCEWithLogits))
+        check_data(X, f"{what}X", unit_range=probs and Y is None)
+        if Y is not None:
+            check_data(Y, f"{what}Y", n=X.shape[0], unit_range=probs)
+    return loss_fn, model_array_module(model), model_dtype(model)
+
+
 def train_step(model, loss, optimizer, xb, tb):
     """One step of gradient descent on the batch ``xb`` with targets ``tb``; returns the loss.
 
@@ -164,18 +186,21 @@ def train_step(model, loss, optimizer, xb, tb):
     return value
 
 
-class _Tally:
+class Tally:
     """Sample-weighted sums of the loss and the penalty over the batches seen so far.
 
     The sums stay on the device (in float64: float32 running sums drift over an epoch) until
-    :meth:`means` reads them back.
+    :meth:`mean` reads them back. ``first`` keeps the first step's loss and penalty.
     """
 
     def __init__(self):
         self.loss = self.penalty = 0.0
         self.seen = self.steps = 0
+        self.first = None
 
     def add(self, value, penalty, nb):
+        if self.first is None:
+            self.first = (value, penalty)
         for name, v in (("loss", value), ("penalty", penalty)):
             if hasattr(v, "astype"):
                 v = v.astype("float64")
@@ -194,46 +219,6 @@ class _Tally:
         if pen:
             out["penalty"] = pen
         return out
-
-
-def _run(model, step, batches, *, report=None, max_steps=None) -> _Tally:
-    """Run ``step(xb, tb) -> loss`` on each batch and tally the loss and the model's penalty.
-
-    ``report(tally)`` runs every LOG_EVERY steps; at most ``max_steps`` steps are run (at least
-    one). Shared by :func:`fit` (with :func:`train_step`) and :func:`evaluate`.
-    """
-    tally = _Tally()
-    for xb, tb in batches:
-        tally.add(step(xb, tb), model.total_penalty(), xb.shape[0])
-        if report is not None and tally.steps % LOG_EVERY == 0:
-            report(tally)
-        if max_steps is not None and tally.steps >= max_steps:
-            break
-    return tally
-
-
-def _check_finite(value, when: str):
-    """The one check that training has not diverged (NaN or inf loss)."""
-    if not math.isfinite(value):
-        raise FloatingPointError(f"the training loss became {value} {when}. {CAUSES}")
-
-
-def _prepare(model, X, Y, loss, check: bool = True, what: str = ""):
-    """Check the data (unless ``check`` is False: fit checked it already); return the loss
-    object and the model's array module and dtype.
-    """
-    from .layers.base import Layer  # noqa: PLC0415
-
-    if not isinstance(model, Layer):
-        raise TypeError(f"expected a scratch_ae model, got {type(model).__name__}")
-    loss_fn = get_loss(loss if loss is not None else (model.loss or "mse"))
-    if check:
-        # Cross-entropy targets are probabilities: pixels in 0..255 would train to a loss < 0.
-        probs = isinstance(loss_fn, (BCE, BCEWithLogits))
-        check_data(X, f"{what}X", unit_range=probs and Y is None)
-        if Y is not None:
-            check_data(Y, f"{what}Y", n=X.shape[0], unit_range=probs)
-    return loss_fn, model_array_module(model), model_dtype(model)
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -260,7 +245,8 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
         validation_data: ``X_val`` or ``(X_val, Y_val)``, evaluated after each epoch.
         shuffle, seed: the batch order is a permutation drawn from ``seed`` each epoch.
         verbose: show a tqdm progress bar (loss, penalty, validation loss, samples/s).
-        callbacks: callables ``cb(model, epoch, logs)`` run after each epoch.
+        callbacks: :class:`~scratch_ae.callbacks.Callback` objects, or functions
+            ``f(model, epoch, logs)`` run after each epoch.
         max_steps: stop after this many steps in total (for quick runs and tests).
         checkpoint_dir, resume, checkpoint_meta: save a checkpoint (and the JSON notes) there
             after every epoch; continue from it (:mod:`scratch_ae.checkpoint`).
@@ -271,98 +257,108 @@ def fit(model, X, Y=None, *, epochs: int = 1, batch_size: int = 32, optimizer=No
     Raises NonFiniteError (a FloatingPointError) naming the step and the first layer that went
     non-finite (that step changed no weight); TrainingInterrupted on Ctrl-C.
     """
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    check_batch_size(batch_size)
-    loss_fn, xp, dtype = _prepare(model, X, Y, loss)
-    X_val, Y_val = _split_validation(validation_data, model, loss_fn)
-    optimizer = get_optimizer(optimizer) if optimizer is not None else SGD(lr=0.01)
-    rs, steps = np.random.default_rng(seed), 0
-    start, history, callbacks = _start(model, optimizer, rs, callbacks, checkpoint_dir, resume,
-                                       checkpoint_meta)
-    step = _GuardedStep(model, loss_fn, optimizer, history, checkpoint_dir, xp is np, lr_schedule)
-    with _training(model, step, xp) as timed:  # threads chosen; no dL/dX of the data
+    run = _Run(model, X, Y, epochs, batch_size, optimizer, loss, validation_data, seed)
+    start, history = run.start(checkpoint_dir, resume, checkpoint_meta)
+    cbs = run.callbacks(history, verbose, callbacks, checkpoint_dir, lr_schedule, epochs)
+    steps, epoch = 0, start
+    with _training(model, run.optimizer, run.guard):
         try:
+            cbs.on_train_begin(model)
             for epoch in range(start, epochs):
-                t0 = time.perf_counter()
-                order = rs.permutation(X.shape[0]) if shuffle else None
-                bar = _progress(X.shape[0], epoch, epochs, verbose)
-                step.new_epoch(epoch)  # and the learning rate for it, from lr_schedule
-                tally = _run(model, timed, _chunks(X, Y, order, batch_size, xp, dtype),
-                             report=lambda t, bar=bar: _report(bar, t, history),
-                             max_steps=None if max_steps is None else max_steps - steps)
-                steps, logs = steps + tally.steps, tally.logs()
-                _check_finite(logs["loss"], f"in epoch {epoch + 1}")
-                if X_val is not None:
-                    val = _evaluate(model, X_val, Y_val, loss_fn, check=False)
+                cbs.on_epoch_begin(epoch)
+                t0, tally = time.perf_counter(), Tally()
+                order = run.rs.permutation(len(X)) if shuffle else None
+                for xb, tb in batches(X, Y, order, batch_size, run.xp, run.dtype):
+                    cbs.on_batch_begin(xb, tb)
+                    value = train_step(model, run.loss, run.optimizer, xb, tb)
+                    tally.add(value, model.total_penalty(), len(xb))
+                    cbs.on_batch_end(tally)
+                    steps += 1
+                    if steps == max_steps:
+                        break
+                logs = tally.logs()
+                if run.X_val is not None:
+                    val = _evaluate(model, run.X_val, run.Y_val, run.loss, check=False)
                     logs.update({f"val_{k}": v for k, v in val.items()})
-                history.append(logs, time.perf_counter() - t0)
-                _close(bar, tally.seen, logs)
-                for cb in callbacks:
-                    cb(model, epoch, logs)
-                if max_steps is not None and steps >= max_steps:
+                history.append(logs, time.perf_counter() - t0, tally.first)
+                cbs.on_epoch_end(epoch, logs)
+                if steps == max_steps:
                     break
         except KeyboardInterrupt:
-            raise TrainingInterrupted(step.epoch, len(history.seconds), checkpoint_dir) from None
+            raise TrainingInterrupted(epoch, len(history.seconds), checkpoint_dir) from None
+        finally:
+            cbs.on_train_end(history)
     _warn_if_diverged(history)
     return history
 
 
-def _start(model, optimizer, rs, callbacks, checkpoint_dir, resume, meta):
-    """``(first epoch, history, callbacks)``: from scratch, or where the checkpoint left off;
-    with a ``checkpoint_dir``, saving the checkpoint is the first callback of every epoch.
+class _Run:
+    """What ``fit`` checks and sets up before its loop (so the loop itself stays short)."""
+
+    def __init__(self, model, X, Y, epochs, batch_size, optimizer, loss, validation_data, seed):
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        check_batch_size(batch_size)
+        self.model = model
+        self.loss, self.xp, self.dtype = _prepare(model, X, Y, loss)
+        self.X_val, self.Y_val = _split_validation(validation_data, model, self.loss)
+        self.optimizer = get_optimizer(optimizer) if optimizer is not None else SGD(lr=0.01)
+        self.rs = np.random.default_rng(seed)
+        self.n = X.shape[0]
+        on_host = self.xp is np
+        self.guard = NumericalGuard(model, self.loss, check=on_host)
+
+    def start(self, checkpoint_dir, resume, meta):
+        """``(first epoch, history)``: from scratch, or where the checkpoint left off."""
+        self.saver = None
+        history = History()
+        start = 0
+        if resume:
+            if checkpoint_dir is None:
+                raise ValueError("resume=True needs the checkpoint_dir to resume from")
+            start, saved = checkpoint.restore(checkpoint_dir, self.model, self.optimizer, self.rs)
+            history = History.from_dict(saved)
+        if checkpoint_dir is not None:
+            self.saver = checkpoint.Saver(checkpoint_dir, self.optimizer, history, self.rs, meta)
+            self.guard.checkpoint_dir = checkpoint_dir
+        return start, history
+
+    def callbacks(self, history, verbose, user, checkpoint_dir, lr_schedule, epochs):
+        """The library's callbacks, in order, then the user's."""
+        cbs = []
+        if self.xp is np:  # threads: chosen, then confirmed by a trial of the first steps
+            cbs.append(Trial(backend.get_backend()))
+        cbs.append(self.guard)
+        if lr_schedule is not None:
+            cbs.append(LearningRateSchedule(self.optimizer, lr_schedule))
+        if verbose:
+            cbs.append(ProgressBar(self.n, epochs))
+        if self.saver is not None:  # saved first: a user's callback may stop the run
+            cbs.append(self.saver)
+        return CallbackList([*cbs, *user], self.model)
+
+
+@contextmanager
+def _training(model, optimizer, guard):
+    """What ``fit`` puts in place for its steps, and takes away after them:
+
+    * the numerical guard as the optimizer's hook (it may refuse a step: scratch_ae.guard);
+    * ``input_grad = False`` on the model's first layer: nobody reads dL/dX of the training
+      data, so it may skip computing it (see layers/base.py);
+    * NumPy's overflow warnings silenced: when values blow up, the guard says where, in one
+      clear error, instead of a screen of RuntimeWarnings before it.
     """
-    from . import checkpoint  # noqa: PLC0415
-
-    start, history = 0, History()
-    if resume:
-        if checkpoint_dir is None:
-            raise ValueError("resume=True needs the checkpoint_dir to resume from")
-        start, saved = checkpoint.restore(checkpoint_dir, model, optimizer, rs)
-        history = History.from_dict(saved)
-    if checkpoint_dir is not None:
-        callbacks = [checkpoint.saver(checkpoint_dir, optimizer, history, rs, meta), *callbacks]
-    return start, history, callbacks
-
-
-class _GuardedStep:
-    """``step(xb, tb)`` for :func:`_run`: :func:`train_step` behind the numerical guard.
-
-    When the guard finds non-finite gradients (before the optimizer touched anything), the
-    batch is run again with every layer watched, and a :class:`NonFiniteError` says at which
-    epoch and step, which layer went non-finite first, and where the last checkpoint is.
-    """
-
-    def __init__(self, model, loss_fn, optimizer, history, checkpoint_dir, on_host: bool,
-                 lr_schedule=None):
-        self.model, self.loss_fn, self.history = model, loss_fn, history
-        self.checkpoint_dir, self.on_host = checkpoint_dir, on_host
-        self.optimizer = GuardedOptimizer(optimizer, check=on_host)  # GPU: see scratch_ae.guard
-        self.lr_schedule = lr_schedule
-        self.epoch = self.step = 0
-
-    def new_epoch(self, epoch: int) -> None:
-        """Count steps from 0 again; set the epoch's learning rate when there is a schedule."""
-        self.epoch, self.step = epoch, 0
-        if self.lr_schedule is not None:
-            self.optimizer.optimizer.lr = float(self.lr_schedule(epoch))  # the wrapped one
-
-    def __call__(self, xb, tb):
-        self.step += 1
-        try:
-            value = train_step(self.model, self.loss_fn, self.optimizer, xb, tb)
-        except _BadGradients:
-            culprit = diagnose(self.model, self.loss_fn, xb, tb)
-            saved = (f"; the last good checkpoint (epoch {self.epoch}) is in "
-                     f"{self.checkpoint_dir}" if self.checkpoint_dir and self.epoch else "")
-            raise NonFiniteError(
-                f"training stopped at epoch {self.epoch + 1}, step {self.step}: the gradients "
-                f"became NaN or infinite; the first non-finite value was {culprit}. The weights "
-                f"are those before this step{saved}. {CAUSES}") from None
-        if self.history.start_loss is None and self.on_host:  # for the divergence warning
-            # With its penalty, like the epoch losses it is compared with (sparse models, VAE).
-            self.history.start_loss = float(value) + float(self.model.total_penalty())
-        return value
+    first = model
+    while first.sublayers():
+        first = first.sublayers()[0]
+    saved, first.input_grad = first.input_grad, False
+    optimizer.hooks.append(guard.before_step)
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            yield
+    finally:
+        optimizer.hooks.remove(guard.before_step)
+        first.input_grad = saved
 
 
 # The loss at the end counts as diverged when it is this many times its best epoch's, or its
@@ -388,60 +384,6 @@ def _warn_if_diverged(history: History) -> None:
         warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
-@contextmanager
-def _training(model, step, xp):
-    """fit's surroundings for its steps; yields the step to run.
-
-    * BLAS and Numba thread counts that cannot oversubscribe the free cores, confirmed by a
-      trial of the first steps against one thread (threads.py);
-    * ``input_grad = False`` on the model's first layer: nobody reads dL/dX of the training
-      data, so it may skip computing it (see layers/base.py); restored afterwards.
-    """
-    if xp is np:
-        threads.ensure(backend.get_backend())
-        step = threads.Trial(backend.get_backend()).wrap(step)
-    first = model
-    while first.sublayers():
-        first = first.sublayers()[0]
-    saved, first.input_grad = first.input_grad, False
-    try:
-        yield step
-    finally:
-        first.input_grad = saved
-
-
-def _progress(n, epoch, epochs, verbose):
-    if not verbose:
-        return None
-    from tqdm.auto import tqdm  # noqa: PLC0415 - only needed when a bar is shown
-
-    return tqdm(total=n, desc=f"epoch {epoch + 1}/{epochs}", unit="sample", unit_scale=True,
-                mininterval=0.5, leave=True, dynamic_ncols=True)
-
-
-def _close(bar, seen, logs):
-    """At an epoch's end: the progress bar shows every sample and the epoch's final numbers."""
-    if bar is not None:
-        bar.n = seen
-        bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
-        bar.close()
-
-
-def _report(bar, tally, history):
-    """Every LOG_EVERY steps: check the running loss is finite and update the progress bar."""
-    loss_value = tally.mean("loss")  # the one device-to-host read every LOG_EVERY steps
-    _check_finite(loss_value, f"after {tally.seen} samples")
-    if history.start_loss is None:  # on a GPU: the first loss read back stands for the start
-        history.start_loss = loss_value + tally.mean("penalty")
-    if bar is not None:
-        bar.update(tally.seen - bar.n)
-        post = {"loss": f"{loss_value:.4f}"}
-        pen = tally.mean("penalty")
-        if pen:
-            post["penalty"] = f"{pen:.4f}"
-        bar.set_postfix(post, refresh=False)
-
-
 def evaluate(model, X, Y=None, *, loss=None, batch_size: int = 256) -> dict:
     """Mean loss over ``X`` in inference mode: ``{"loss", "recon"[, "penalty"]}``.
 
@@ -455,10 +397,11 @@ def _evaluate(model, X, Y, loss, batch_size: int = 256, check: bool = True) -> d
     check_batch_size(batch_size)
     loss_fn, xp, dtype = _prepare(model, X, Y, loss, check=check)
 
-    def step(xb, tb):
-        return loss_fn.forward(model.forward(xb, training=False), tb)
-
-    return _run(model, step, _chunks(X, Y, None, batch_size, xp, dtype)).logs()
+    tally = Tally()
+    for xb, tb in batches(X, Y, None, batch_size, xp, dtype):
+        value = loss_fn.forward(model.forward(xb, training=False), tb)
+        tally.add(value, model.total_penalty(), xb.shape[0])
+    return tally.logs()
 
 
 def predict(fn, X, *, batch_size: int = 256):
@@ -475,7 +418,7 @@ def predict(fn, X, *, batch_size: int = 256):
     on_host = backend.get_array_module(X) is np
     out = []
     # As in fit: a chunk goes to the device at once, and its results come back at once.
-    for xc, _ in _chunks(X, None, None, CHUNK, model_xp, dtype):
+    for xc, _ in batches(X, None, None, CHUNK, model_xp, dtype):
         yc = model_xp.concatenate([fn(xc[b0:b0 + batch_size])
                                    for b0 in range(0, xc.shape[0], batch_size)], axis=0)
         out.append(backend.to_numpy(yc) if on_host else yc)

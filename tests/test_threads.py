@@ -132,6 +132,18 @@ def test_info_says_what_was_chosen_and_why(capsys):
     assert "BLAS" in line and "Numba" in line and "(" in line
 
 
+def _started(trial):
+    trial.on_train_begin(None)  # as fit does: the policy in force is the first candidate
+    return trial
+
+
+def _step(trial, clock, seconds, batch=32):
+    """One training step as fit runs it, taking ``seconds`` on the patched clock."""
+    trial.on_batch_begin(np.zeros((batch, 1)), None)
+    clock["t"] += seconds
+    trial.on_batch_end(None)
+
+
 @pytest.mark.parametrize(("parallel_s", "single_s", "kept"), [
     (1.0, 0.5, False),   # one thread was twice as fast: it wins
     (0.5, 1.0, True),    # the parallel setting was twice as fast: it stays
@@ -143,19 +155,14 @@ def test_the_trial_keeps_parallel_threads_only_when_they_win(monkeypatch, parall
     threads.apply(threads.ThreadPolicy(2, 1, "2 usable cores", "numpy", "auto"))
     clock = {"t": 0.0}
     monkeypatch.setattr(threads.time, "perf_counter", lambda: clock["t"])
-    trial = threads.Trial("numpy")
+    trial = _started(threads.Trial("numpy"))
     assert trial.active
     n = threads.TRIAL_SKIP + threads.TRIAL_STEPS
     seen = []
     turns = 2 * threads.TRIAL_ROUNDS
-    for i in range(turns * n + 5):
+    for _ in range(turns * n + 5):
         in_force = threads.current()
-
-        def run(in_force=in_force, i=i):
-            clock["t"] += parallel_s if in_force.blas == 2 else single_s
-            return i
-
-        assert trial.step(run, 32) == i
+        _step(trial, clock, parallel_s if in_force.blas == 2 else single_s)
         seen.append(in_force.blas)
     # each setting had its turns, taken in turn: A B A B
     assert seen[:turns * n] == ([2] * n + [1] * n) * threads.TRIAL_ROUNDS
@@ -173,13 +180,12 @@ def test_the_numba_trial_tries_both_sides_and_one_thread(monkeypatch, blas_s, nu
     threads.apply(threads.ThreadPolicy(2, 1, "2 usable cores", "numba", "auto"))
     clock = {"t": 0.0}
     monkeypatch.setattr(threads.time, "perf_counter", lambda: clock["t"])
-    trial = threads.Trial("numba")
+    trial = _started(threads.Trial("numba"))
     n = threads.TRIAL_SKIP + threads.TRIAL_STEPS
     seen = []
     for _ in range(3 * threads.TRIAL_ROUNDS * n + 5):
         p = threads.current()
-        seconds = {(2, 1): blas_s, (1, 2): numba_s, (1, 1): 1.0}[(p.blas, p.numba)]
-        trial.step(lambda s=seconds: clock.__setitem__("t", clock["t"] + s), 32)
+        _step(trial, clock, {(2, 1): blas_s, (1, 2): numba_s, (1, 1): 1.0}[(p.blas, p.numba)])
         seen.append((p.blas, p.numba))
     assert seen[:3 * threads.TRIAL_ROUNDS * n] == (
         [(2, 1)] * n + [(1, 2)] * n + [(1, 1)] * n) * threads.TRIAL_ROUNDS
@@ -193,7 +199,7 @@ def test_the_trial_counts_each_settings_best_turn(monkeypatch):
     threads.apply(threads.ThreadPolicy(2, 1, "2 usable cores", "numpy", "auto"))
     clock = {"t": 0.0}
     monkeypatch.setattr(threads.time, "perf_counter", lambda: clock["t"])
-    trial = threads.Trial("numpy")
+    trial = _started(threads.Trial("numpy"))
     n = threads.TRIAL_SKIP + threads.TRIAL_STEPS
     turn = {"parallel": 0}
     for _ in range(2 * threads.TRIAL_ROUNDS * n):
@@ -203,12 +209,12 @@ def test_the_trial_counts_each_settings_best_turn(monkeypatch):
             turn["parallel"] += 1
         else:
             seconds = 1.0
-        trial.step(lambda s=seconds: clock.__setitem__("t", clock["t"] + s), 32)
+        _step(trial, clock, seconds)
     assert not trial.active and threads.current().blas == 2
 
 
 def test_no_trial_for_explicit_or_single_thread_policies():
     set_threads(2)
-    assert not threads.Trial("numpy").active
+    assert not _started(threads.Trial("numpy")).active
     threads.apply(threads.ThreadPolicy(1, 1, "busy", "numpy", "auto"))
-    assert not threads.Trial("numpy").active
+    assert not _started(threads.Trial("numpy")).active

@@ -289,8 +289,10 @@ def test_x_without_batch_axis_is_rejected():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"epochs": -1}, "epochs must be a non-negative integer, got -1"),
-    ({"epochs": 1.5}, "epochs must be a non-negative integer, got 1.5"),
+    ({"epochs": -1}, "epochs must be a positive integer, got -1"),
+    ({"epochs": 0}, "epochs must be a positive integer, got 0"),  # as the CLI's --epochs 0
+    ({"epochs": 1.5}, "epochs must be a positive integer, got 1.5"),
+    ({"epochs": True}, "epochs must be a positive integer, got True"),
     ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
     ({"batch_size": 8.0}, "batch_size must be a positive integer, got 8.0"),
 ])
@@ -464,3 +466,45 @@ def test_epoch_loss_weights_the_last_partial_batch_by_its_size():
                    shuffle=False, verbose=False)
     assert [len(b) for b in recorder.batches] == [4, 4, 1]
     assert hist["loss"][0] == pytest.approx(float((X**2).mean()), rel=1e-9)
+
+
+def test_a_blow_up_is_one_clear_error_without_numpys_warnings_before_it():
+    """NumPy's 'overflow encountered' RuntimeWarnings are silenced inside fit: the guard's
+    NonFiniteError says what happened, once, and no warning lines print before it."""
+    import warnings  # noqa: PLC0415
+
+    from scratch_ae.guard import NonFiniteError  # noqa: PLC0415
+
+    backend.seed(0)
+    model = Sequential([Dense(784, 64), Dense(64, 784)], loss="mse")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(NonFiniteError, match="learning rate is probably too high"):
+            fit(model, _synthetic_digits(64), epochs=3, batch_size=8, optimizer=SGD(lr=1e4),
+                verbose=False)
+    assert [str(w.message) for w in caught] == []
+    assert np.geterr()["over"] == "warn"  # and NumPy's settings are back as they were
+
+
+def test_fit_leaves_no_hook_on_the_optimizer_and_restores_the_first_layer():
+    model, opt = _small_model(), SGD(lr=0.1)
+    fit(model, _synthetic_digits(8), epochs=1, batch_size=4, optimizer=opt, verbose=False)
+    assert opt.hooks == []
+    assert all(layer.input_grad for layer in model.all_sublayers())
+
+
+def test_fit_is_the_loop_a_learner_reads():
+    """fit's body (its docstring aside) stays the short loop of the module docstring: the
+    thread trial, guard, checkpoints, progress bar and schedule are callbacks, not more lines."""
+    import ast  # noqa: PLC0415
+    import inspect  # noqa: PLC0415
+
+    from scratch_ae import train  # noqa: PLC0415
+
+    node = ast.parse(inspect.getsource(train.fit)).body[0]
+    body = node.body[1:]  # without the docstring
+    lines = body[-1].end_lineno - body[0].lineno + 1
+    assert lines <= 35, f"fit's loop is {lines} lines"
+    source = inspect.getsource(train.fit)
+    for name in ("train_step(", "tally.add(", "cbs.on_batch_end(", "history.append("):
+        assert name in source

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from scratch_ae import train
+from scratch_ae.callbacks import LOG_EVERY
 from scratch_ae.models import zoo
 
 
@@ -36,7 +37,7 @@ def test_fit_reads_back_per_log_interval_and_copies_per_chunk(name, fake_cupy, r
               optimizer=zoo.get_recipe(name).make_optimizer())
 
     steps = epochs * math.ceil(n / batch)  # 188
-    reports = epochs * (math.ceil(n / batch) // train.LOG_EVERY)
+    reports = epochs * (math.ceil(n / batch) // LOG_EVERY)
     moved, read = fake_cupy.transfers["to_device"], fake_cupy.transfers["to_host"]
     # In: X fits one chunk, so one copy of X per epoch, and one of the validation set.
     assert n <= train.CHUNK and n_val <= train.CHUNK

@@ -67,7 +67,7 @@ def train_greedy(X, X_valid=None, sizes=(100, 30), *, epochs: int = 10,
     Args:
         X: (N, D) flat training images in [0, 1]; X_valid optional, same width.
         sizes: the encoder widths, outermost first (Géron: 100 then 30).
-        epochs: epochs for each shallow AE; finetune_epochs for the whole stack.
+        epochs: epochs for each shallow AE; finetune_epochs for the whole stack (0: none).
         max_steps: cap on the steps of *each* stage (quick runs and tests).
 
     Level 1 reconstructs pixels (BCE, SGD 1.5, sigmoid output); deeper levels reconstruct the
@@ -90,7 +90,8 @@ def train_greedy(X, X_valid=None, sizes=(100, 30), *, epochs: int = 10,
     enc_layers = [layer for enc in encoders for layer in enc.layers]
     dec_layers = [layer for dec in reversed(decoders) for layer in dec.layers]
     model = Autoencoder(Sequential(enc_layers), Sequential(dec_layers), loss="bce")
-    histories["finetune"] = model.fit(
-        X, epochs=finetune_epochs, batch_size=batch_size, optimizer=SGD(lr=finetune_lr),
-        loss="bce", validation_data=X_valid, seed=seed, verbose=verbose, max_steps=max_steps)
+    if finetune_epochs:  # 0: the stack as pretrained, for the caller to fine-tune its own way
+        histories["finetune"] = model.fit(
+            X, epochs=finetune_epochs, batch_size=batch_size, optimizer=SGD(lr=finetune_lr),
+            loss="bce", validation_data=X_valid, seed=seed, verbose=verbose, max_steps=max_steps)
     return GreedyResult(model=model, histories=histories)
