@@ -49,8 +49,17 @@ from .models import (  # noqa: E402
     zoo,
 )
 from .optim import SGD, Adam, Nadam, Optimizer, RMSprop  # noqa: E402
+from .spec import register  # noqa: E402
 from .threads import set_threads  # noqa: E402
 from .train import evaluate, fit, predict, train_step  # noqa: E402
+
+# Every class a model file may name (scratch_ae.spec): a saved model is rebuilt from these only.
+register(
+    Dense, DenseTranspose, ELU, SELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh, Dropout,
+    GaussianNoise, ActivityL1, KLSparsity, Flatten, Reshape, GaussianSampling, VariationalHead,
+    Conv2D, Conv2DTranspose, MaxPool2D, AvgPool2D, GlobalAvgPool2D, UpSampling2D,
+    Sequential, Autoencoder, VAE, MSE, BCE, BCEWithLogits,
+)
 
 __all__ = [
     "BCE", "ELU", "MSE", "SELU", "SGD", "VAE", "ActivityL1", "Adam", "Autoencoder", "AvgPool2D",

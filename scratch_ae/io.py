@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import backend, spec
+from . import __version__, backend, spec
+from .layers.base import Layer
 from .utils import atomic_write
 
 META_KEY = "__meta__"
@@ -46,8 +47,6 @@ class ModelFileError(ValueError):
 
 
 def _check_model(model) -> None:
-    from .layers.base import Layer  # noqa: PLC0415
-
     if not isinstance(model, Layer):
         raise TypeError(f"expected a scratch_ae model or layer, got {type(model).__name__}")
 
@@ -101,8 +100,6 @@ def save_model(model, path, meta: dict | None = None, extra_arrays: dict | None 
 
 
 def _version() -> str:
-    from . import __version__  # noqa: PLC0415 - the package imports io indirectly
-
     return __version__
 
 

@@ -22,7 +22,8 @@ mis-built when it is loaded. Two arguments are special:
   ``{"ref": "encoder.layers.0"}``, the path of that layer in the spec, so the rebuilt model is
   tied exactly as the saved one.
 
-Only the library's own classes can be rebuilt (a spec names a class; it never imports code).
+Only the library's own classes can be rebuilt (a spec names a class; it never imports code):
+those in :data:`REGISTRY`, which ``scratch_ae/__init__.py`` fills with one explicit list.
 """
 
 from __future__ import annotations
@@ -36,27 +37,22 @@ from .losses import Loss
 
 SKIPPED_ARGS = ("dtype",)
 
+# The classes a model file may name, by name: scratch_ae/__init__.py registers every layer,
+# model and loss of the library here, in one list, once the modules that define them are
+# loaded (this module imports none of them, so that io.py, below the models, can use it).
+REGISTRY: dict[str, type] = {}
+
+
+def register(*classes: type) -> None:
+    """Let model files name these classes (each a Layer or Loss of the library)."""
+    for cls in classes:
+        if not issubclass(cls, (Layer, Loss)):
+            raise TypeError(f"{cls.__name__} is not a Layer or a Loss")
+        REGISTRY[cls.__name__] = cls
+
 
 class SpecError(ValueError):
     """A model cannot be described as a spec, or a spec cannot be rebuilt."""
-
-
-def _library_classes() -> dict:
-    """``{name: class}`` for every Layer, Model and Loss class defined in this package.
-
-    Found as subclasses of Layer and Loss: ``import scratch_ae`` has imported the models (the
-    package imports them; importing them here would make an import cycle with ``train``), and
-    the layer modules the package does not import are imported here.
-    """
-    from .layers import conv, pooling  # noqa: F401, PLC0415 - define their classes
-
-    found, todo = {}, [Layer, Loss]
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if cls.__module__.startswith("scratch_ae.") and not cls.__name__.startswith("_"):
-            found[cls.__name__] = cls
-    return found
 
 
 def _ctor_args(cls) -> list[str]:
@@ -74,7 +70,7 @@ def describe(obj) -> dict:
 
 class _Describer:
     def __init__(self):
-        self.classes = _library_classes()
+        self.classes = REGISTRY
         self.paths: dict[int, str] = {}  # id(layer) -> its path, for references
 
     def layer(self, obj, path: str) -> dict:
@@ -125,7 +121,7 @@ def build(spec: dict):
 
 class _Builder:
     def __init__(self):
-        self.classes = _library_classes()
+        self.classes = REGISTRY
         self.built: dict[str, Layer] = {}
 
     def layer(self, spec, path: str):

@@ -1,4 +1,5 @@
-"""The package's import graph has no cycle, counting every import, deferred ones included.
+"""The package's import graph: no cycle, the levels of docs/READING.md, no import inside a
+function but where that drawing allows one, and every class exported and registered.
 
 A cycle works only as long as the modules happen to be imported in a lucky order; it also sends
 a reader in circles. The graph is read from the source (ast), so no module is imported here.
@@ -104,3 +105,114 @@ def test_layers_never_import_a_kernel_module(kernel):
     importers = [m for m, deps in graph.items()
                  if m.startswith("scratch_ae.layers") and f"scratch_ae.kernels.{kernel}" in deps]
     assert importers == []
+
+
+READING = Path(__file__).resolve().parents[1] / "docs" / "READING.md"
+
+
+def _levels() -> dict[str, int]:
+    """``{module group: level}`` from the drawing in docs/READING.md (``layers/*`` is a group)."""
+    text = READING.read_text(encoding="utf-8")
+    section = text[text.index("## How the modules depend on each other"):]
+    block = section[section.index("```\n") + 4:]
+    block = block[:block.index("```")]
+    levels = {}
+    for line in block.splitlines():
+        level, names = line.strip().split(None, 1)
+        for name in names.split(","):
+            levels[name.strip()] = int(level)
+    return levels
+
+
+def _group(module: str) -> str:
+    short = module.removeprefix("scratch_ae.")
+    for pkg in ("layers", "models", "kernels"):
+        if short == pkg or short.startswith(pkg + "."):
+            return f"{pkg}/*"
+    return short
+
+
+def _upward(graph, levels) -> list[str]:
+    """Every import that does not point down the drawing (or stay in its own package)."""
+    bad = []
+    for module, deps in graph.items():
+        if module == "scratch_ae":  # the package itself gathers everything
+            continue
+        a = _group(module)
+        if a not in levels:
+            bad.append(f"{module} is not in the drawing in docs/READING.md")
+            continue
+        for dep in deps - {"scratch_ae"}:
+            b = _group(dep)
+            if a != b and not levels[b] < levels[a]:
+                bad.append(f"{module} (level {levels[a]}) imports {dep} (level {levels[b]})")
+    return bad
+
+
+def test_every_import_points_down_the_drawn_levels():
+    assert _upward(_graph(), _levels()) == []
+
+
+def test_the_level_check_finds_a_planted_upward_import():
+    graph = _graph()
+    graph["scratch_ae.io"] = graph["scratch_ae.io"] | {"scratch_ae.train"}
+    assert _upward(graph, _levels()) == ["scratch_ae.io (level 6) imports scratch_ae.train "
+                                         "(level 8)"]
+
+
+def _imports_inside_functions(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.ImportFrom) and (
+                        sub.level or (sub.module or "").startswith("scratch_ae")):
+                    yield node.name, sub.module
+                elif isinstance(sub, ast.Import) and any(
+                        a.name.startswith("scratch_ae") for a in sub.names):
+                    yield node.name, sub.names[0].name
+
+
+def test_no_package_import_inside_a_function_but_the_cli_and_the_kernels_loader():
+    found = []
+    for name, path in _modules().items():
+        for function, module in _imports_inside_functions(path):
+            if name == "scratch_ae.cli":
+                continue
+            if name == "scratch_ae.backend" and function == "_load_fast" and module == "kernels":
+                continue
+            found.append(f"{name}.{function} imports {module}")
+    assert found == []
+
+
+def test_losses_import_nothing_from_layers():
+    assert not any(d.startswith("scratch_ae.layers") for d in _graph()["scratch_ae.losses"])
+
+
+def _library_classes(base):
+    out, todo = set(), [base]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("scratch_ae.") and not cls.__name__.startswith("_"):
+            out.add(cls)
+    return out
+
+
+def test_every_layer_model_loss_and_optimizer_is_exported_and_registered():
+    import scratch_ae as sa  # noqa: PLC0415
+    from scratch_ae import layers, spec  # noqa: PLC0415
+    from scratch_ae.layers.base import Layer  # noqa: PLC0415
+    from scratch_ae.losses import Loss  # noqa: PLC0415
+    from scratch_ae.optim import Optimizer  # noqa: PLC0415
+
+    abstract = {"Layer", "Activation", "Model", "Loss", "Optimizer"}
+    concrete = {c for c in _library_classes(Layer) | _library_classes(Loss)
+                if c.__name__ not in abstract}
+    for cls in concrete | _library_classes(Optimizer):
+        assert getattr(sa, cls.__name__, None) is cls, f"scratch_ae.{cls.__name__}"
+        assert cls.__name__ in sa.__all__
+    for cls in concrete:
+        if cls.__module__.startswith("scratch_ae.layers."):
+            assert getattr(layers, cls.__name__, None) is cls, f"scratch_ae.layers.{cls.__name__}"
+        assert spec.REGISTRY.get(cls.__name__) is cls, f"{cls.__name__} not in spec.REGISTRY"
+    assert sa.fit is sa.train.fit and "fit" in sa.__all__

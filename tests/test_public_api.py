@@ -151,7 +151,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 800) | st.text(m
 
 
 @SETTINGS
-@given(arch=JSON, layer_type=st.sampled_from(sorted(spec._library_classes())))
+@given(arch=JSON, layer_type=st.sampled_from(sorted(spec.REGISTRY)))
 def test_building_a_random_architecture_is_a_spec_error_or_a_model(arch, layer_type):
     outcome(lambda: spec.build(arch), spec.SpecError)
     outcome(lambda: spec.build({"type": layer_type, "args": arch if isinstance(arch, dict)
