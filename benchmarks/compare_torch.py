@@ -121,7 +121,7 @@ def _scratch_step(recipe, base, lib, batch, threads):
         policy = set_threads(blas=blas, numba=numba, backend_name=lib)
     else:
         policy = set_threads(int(threads), backend_name=lib)
-    model, opt, loss = base, recipe.make_optimizer(), get_loss(recipe.loss)
+    model, opt, loss = base, recipe.make_optimizer(), get_loss(base.loss)
     x, source = _data(recipe, batch)
     batches = [x[i:i + batch] for i in range(0, len(x) - batch + 1, batch)]
     state = {"i": 0}
@@ -179,7 +179,7 @@ def _torch_step(recipe, base, batch, threads):
         state["i"] += 1
         opt.zero_grad(set_to_none=True)
         y = net(xb)
-        if recipe.loss == "bce":  # Keras' BCE: probabilities clipped to [1e-7, 1 - 1e-7]
+        if base.loss == "bce":  # Keras' BCE: probabilities clipped to [1e-7, 1 - 1e-7]
             value = F.binary_cross_entropy(y.clamp(1e-7, 1 - 1e-7), xb)
         else:
             value = F.mse_loss(y, xb)

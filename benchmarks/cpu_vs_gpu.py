@@ -323,7 +323,7 @@ class ScratchRun:
         if backend_name == "cupy":
             self.model.to("cupy")
         self.optimizer = recipe.make_optimizer()
-        self.loss = get_loss(recipe.loss)
+        self.loss = get_loss(self.model.loss)
         x = mnist_like(recipe, batch)
         self.x = backend.to_device(x, "cupy") if backend_name == "cupy" else x
 
@@ -541,7 +541,7 @@ class TorchRun:
         cls = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
                "nadam": torch.optim.NAdam}[name]
         self.optimizer = cls(self.net.parameters(), lr=kw["lr"])
-        self.loss_name = recipe.loss
+        self.loss_name = base_model.loss
         self.x = torch.from_numpy(x).to(device)
 
     def _loss(self, y, t):

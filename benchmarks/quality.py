@@ -104,13 +104,12 @@ def run_model(name, ds_flat, ds_img, args, pca):
     print(f"== {name}: {epochs} epochs (recipe {recipe.epochs}), backend {be}, "
           f"{model.n_params():,} params", flush=True)
     t0 = time.perf_counter()
-    hist = model.fit(ds.x_train, epochs=epochs, batch_size=recipe.batch_size,
-                     optimizer=recipe.make_optimizer(), loss=recipe.loss,
-                     validation_data=ds.x_valid, seed=args.seed, verbose=args.verbose)
+    model, hist = recipe.train(ds.x_train, ds.x_valid, model=model, epochs=epochs,
+                               seed=args.seed, verbose=args.verbose)
     seconds = time.perf_counter() - t0
 
     backend.seed(args.seed)  # the VAE samples during evaluation: make it repeatable
-    val = model.evaluate(ds.x_valid, loss=recipe.loss)
+    val = model.evaluate(ds.x_valid)
     rec_valid = model.reconstruct(ds.x_valid)
     rec_test = model.reconstruct(ds.x_test)
     flat_valid = ds.x_valid.reshape(len(ds.x_valid), -1)

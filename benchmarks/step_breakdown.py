@@ -76,7 +76,8 @@ def main(argv=None) -> int:
     else:
         policy = set_threads(int(args.threads), backend_name=args.backend)
     recipe = zoo.get_recipe(name)
-    model, loss = recipe.build(), get_loss(recipe.loss)
+    model = recipe.build()
+    loss = get_loss(model.loss)
     optimizer = recipe.make_optimizer()
     optimizer.hooks.append(NumericalGuard(model, loss).before_step)  # as fit attaches it
     x = rows().reshape((-1, 784) if recipe.flat else (-1, 1, 28, 28))

@@ -38,7 +38,7 @@ def train_one(name: str, backend_name: str, rows: int = ROWS, seed: int = 0) -> 
     ds = data.load_mnist(flat=recipe.flat)
     model = recipe.build()
     model.fit(ds.x_train[:rows], epochs=1, batch_size=recipe.batch_size,
-              optimizer=recipe.make_optimizer(), loss=recipe.loss, seed=seed, verbose=False)
+              optimizer=recipe.make_optimizer(), seed=seed, verbose=False)
     return {key: backend.to_numpy(layer.params[p]) for key, layer, p in model.named_parameters()}
 
 

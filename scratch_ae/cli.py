@@ -90,14 +90,16 @@ def cmd_info(args) -> int:
 
 
 def cmd_list(args) -> int:
+    from .losses import describe_loss
     from .models.zoo import RECIPES
 
     for r in RECIPES.values():
         opt, kw = r.optimizer
         lr = kw.get("lr")
+        loss = describe_loss(r.build().loss)  # the model's own (a fresh one: a few ms)
         print(f"{r.name:<16} {r.summary}")
-        print(f"{'':<16} {r.loss.upper()}, {opt} lr {lr}, batch {r.batch_size}, "
-              f"{r.epochs} epochs -- {r.source}")
+        print(f"{'':<16} {loss}, {opt} lr {lr}, batch {r.batch_size}, "
+              f"{r.epochs} epoch{'s' if r.epochs != 1 else ''} -- {r.source}")
     return 0
 
 
@@ -234,16 +236,9 @@ def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
           f"validation, {len(ds.x_test)} test images")
 
     model = recipe.build()
-    if backend.get_backend() == "cupy":
-        model.to("cupy")
     epochs = args.epochs = recipe.epochs if args.epochs is None else args.epochs
-    batch = args.batch_size = recipe.batch_size if args.batch_size is None else args.batch_size
-    optimizer = recipe.make_optimizer(args.lr)
+    args.batch_size = recipe.batch_size if args.batch_size is None else args.batch_size
     print(f"model: {recipe.name} -- {recipe.summary}, {model.n_params():,} parameters")
-    schedule = recipe.lr_schedule_for(optimizer, epochs)
-    print(f"recipe: {recipe.loss.upper()}, {optimizer!r} ({recipe.lr_schedule} rate), batch "
-          f"{batch}, {epochs} epochs, backend {backend.get_backend()}")
-
     run = {"model": recipe.name, "epochs": epochs, "backend": backend.get_backend(),
            **{k: getattr(args, k) for k in RUN_SETTINGS if k != "backend"}}
     if args.resume:
@@ -253,12 +248,10 @@ def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
     try:
         with warnings.catch_warnings():  # the summary below reports a divergence
             warnings.simplefilter("ignore", RuntimeWarning)
-            history = model.fit(ds.x_train, epochs=epochs, batch_size=batch,
-                                optimizer=optimizer, loss=recipe.loss,
-                                validation_data=ds.x_valid, seed=args.seed,
-                                verbose=not args.quiet, checkpoint_dir=ckdir,
-                                resume=bool(args.resume), checkpoint_meta=run,
-                                lr_schedule=schedule)
+            model, history = recipe.train(
+                ds.x_train, ds.x_valid, model=model, epochs=epochs, batch_size=args.batch_size,
+                lr=args.lr, say=print, seed=args.seed, verbose=not args.quiet,
+                checkpoint_dir=ckdir, resume=bool(args.resume), checkpoint_meta=run)
     except TrainingInterrupted as exc:
         if exc.epochs_done:
             print(f"interrupted during epoch {exc.epoch + 1}: the {exc.epochs_done} finished "
@@ -281,21 +274,23 @@ def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
     with contextlib.suppress(OSError):
         ckdir.rmdir()
 
-    _summary(recipe, val, written, seconds, history.warnings)
+    _summary(model, val, written, seconds, history.warnings)
     return 0
 
 
-def _summary(recipe, val, written, seconds, warned) -> None:
+def _summary(model, val, written, seconds, warned) -> None:
     parts = ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k != "loss")
     print(f"trained in {seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")
     from . import threads  # noqa: PLC0415
+    from .losses import describe_loss
 
     if threads.current() is not None:  # what the run ended on: after fit's thread trial
         print(f"threads: {threads.current()}")
+    loss = describe_loss(model.loss)
     if "penalty" in val:
-        print(f"validation loss ({recipe.loss.upper()} + penalty): {val['loss']:.4f} ({parts})")
+        print(f"validation loss ({loss} + penalty): {val['loss']:.4f} ({parts})")
     else:
-        print(f"validation loss ({recipe.loss.upper()}): {val['loss']:.4f}")
+        print(f"validation loss ({loss}): {val['loss']:.4f}")
     for message in warned:
         print(f"scratch-ae: warning: {message}", file=sys.stderr)
 
@@ -305,7 +300,7 @@ def _write_outputs(args, recipe, model, ds, history, seconds, stage, out):
     from . import io, viz
 
     name, epochs = recipe.name, args.epochs
-    val = model.evaluate(ds.x_valid, loss=recipe.loss)
+    val = model.evaluate(ds.x_valid)
     io.save_model(model, stage / f"{name}.npz", meta={
         "model": name, "epochs": epochs, "dataset": ds.name, "val": val})
     if not args.no_plots:

@@ -141,4 +141,11 @@ def get_loss(name, reduction: str = "mean") -> Loss:
         raise ValueError(f"unknown loss {name!r}: expected one of {', '.join(LOSSES)}") from None
 
 
-__all__ = ["BCE", "EPS", "MSE", "BCEWithLogits", "Loss", "get_loss"]
+def describe_loss(loss) -> str:
+    """A loss (or its name) in a few words for a printout: ``"BCE"``, ``"BCE (sum)"``."""
+    loss = get_loss(loss)
+    name = {"BCEWithLogits": "BCE on logits"}.get(type(loss).__name__, type(loss).__name__)
+    return name if loss.reduction == "mean" else f"{name} ({loss.reduction})"
+
+
+__all__ = ["BCE", "EPS", "MSE", "BCEWithLogits", "Loss", "describe_loss", "get_loss"]

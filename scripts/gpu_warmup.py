@@ -70,7 +70,7 @@ def check_model(name: str, dtype: str, batch: int) -> dict:
                                                      and rel <= RECON_TOL[dtype]))
 
         xb = cupy.asarray(x).astype(dtype)
-        loss = get_loss(recipe.loss)
+        loss = get_loss(gpu_model.loss)
         value = train.train_step(gpu_model, loss, recipe.make_optimizer(), xb, xb)
         value = float(value) + float(gpu_model.total_penalty())  # the one read back
         on_gpu = all(backend.is_cupy_array(layer.params[p]) and layer.params[p].dtype == dtype

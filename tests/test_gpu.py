@@ -438,7 +438,7 @@ def _step_losses(name, device):
     model = _build(name, device)
     optimizer = recipe.make_optimizer()
     assert type(optimizer).__name__ == "SGD", "the parity run is meant for SGD recipes"
-    loss = get_loss(recipe.loss)
+    loss = get_loss(model.loss)
     X = _mnist_like(name, STEPS * BATCH)
     values = []
     for s in range(STEPS):
@@ -466,7 +466,7 @@ def test_fifty_sgd_steps_match_the_cpu(name):
 def test_fit_matches_the_cpu_with_host_and_device_data(name):
     recipe = zoo.get_recipe(name)
     X = _mnist_like(name, STEPS * BATCH + 7)  # a ragged last batch too
-    kw = dict(epochs=2, batch_size=BATCH, loss=recipe.loss, shuffle=True, seed=3,
+    kw = dict(epochs=2, batch_size=BATCH, shuffle=True, seed=3,
               verbose=False, validation_data=X[:300])
     h_cpu = _build(name, "numpy").fit(X, optimizer=recipe.make_optimizer(), **kw)
     h_gpu = _build(name, "cupy").fit(X, optimizer=recipe.make_optimizer(), **kw)

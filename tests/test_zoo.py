@@ -1,5 +1,7 @@
 """The zoo: every recipe builds with its documented size, trains a step, saves and loads."""
 
+import re
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -78,8 +80,7 @@ def test_builds_with_documented_size_and_trains_one_step(name, tmp_path):
     assert y.shape == ((x.shape[0], 784) if recipe.flat else (x.shape[0], 1, 28, 28))
     assert y.dtype == np.float32
     before = {k: layer.params[n].copy() for k, layer, n in model.named_parameters()}
-    hist = model.fit(x, epochs=1, batch_size=4, optimizer=recipe.make_optimizer(),
-                     loss=recipe.loss, verbose=False)
+    model, hist = recipe.train(x, model=model, epochs=1, batch_size=4, verbose=False)
     assert np.isfinite(hist["loss"][0])
     changed = [not np.array_equal(before[k], layer.params[n])
                for k, layer, n in model.named_parameters()]
@@ -217,3 +218,44 @@ def test_every_dense_zoo_model_gradchecks_at_full_size(name):
     result = check_model(model, x, loss, training=True, max_elements=12, n_directions=2,
                          max_kinks=3)
     assert result < 1e-6
+
+
+def test_each_recipe_is_registered_right_above_its_builder_and_says_no_loss():
+    """The recipe decorates its builder (one place to read both); the loss is the model's."""
+    import dataclasses  # noqa: PLC0415
+    import inspect  # noqa: PLC0415
+
+    assert "loss" not in {f.name for f in dataclasses.fields(zoo.Recipe)}
+    for name, recipe in zoo.RECIPES.items():
+        assert recipe.build.__name__ == name
+        assert inspect.getsource(recipe.build).startswith("@recipe("), name
+
+
+def test_recipe_train_fits_by_the_recipe(monkeypatch):
+    """Optimizer, rate, schedule, epochs and batch size come from the recipe; overrides win."""
+    from scratch_ae.models.sequential import Model  # noqa: PLC0415
+
+    seen = {}
+    monkeypatch.setattr(Model, "fit", lambda self, X, **kw: seen.update(kw) or "history")
+    lines = []
+    model, history = zoo.get_recipe("stacked").train(np.zeros((4, 784), np.float32),
+                                                     say=lines.append, seed=3)
+    assert history == "history" and isinstance(model, zoo.Autoencoder)
+    assert (seen["epochs"], seen["batch_size"], seen["seed"]) == (20, 32, 3)
+    assert repr(seen["optimizer"]) == "SGD(lr=1.5)" and seen["lr_schedule"] is None
+    assert lines == ["recipe: BCE, SGD(lr=1.5) (constant rate), batch 32, 20 epochs, "
+                     "backend numpy"]
+    zoo.get_recipe("deep").train(None, epochs=1, lr=0.5, batch_size=8, say=lines.append)
+    assert (seen["epochs"], seen["batch_size"], seen["optimizer"].lr) == (1, 8, 0.5)
+    assert seen["lr_schedule"](0) == 0.5  # cosine, starting at the rate asked for
+    assert lines[-1].endswith("batch 8, 1 epoch, backend numpy")  # "1 epoch", not "1 epochs"
+
+
+def test_the_cli_tutorials_and_quality_benchmark_train_through_recipe_train():
+    from pathlib import Path  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[1]
+    for rel in ("scratch_ae/cli.py", "tutorials/common.py", "benchmarks/quality.py"):
+        text = (root / rel).read_text(encoding="utf-8")
+        assert "recipe.train(" in text, rel
+        assert not re.search(r"\bmodel\.fit\(|\bfit\(\s*model", text), f"{rel} fits without it"

@@ -134,10 +134,10 @@ class Run:
         return self._data[flat]
 
     # -- models ----------------------------------------------------------------------------------
-    def _key(self, recipe, epochs: int, tag: str, n_train: int) -> str:
+    def _key(self, recipe, loss: str, epochs: int, tag: str, n_train: int) -> str:
         """Everything that decides the trained weights, hashed: model, recipe, data, seed."""
         opt_name, opt_kw = recipe.optimizer
-        spec = {"model": recipe.name, "loss": recipe.loss, "optimizer": [opt_name, opt_kw],
+        spec = {"model": recipe.name, "loss": loss, "optimizer": [opt_name, opt_kw],
                 "epochs": epochs, "batch": recipe.batch_size, "dataset": self.args.dataset,
                 "n_train": n_train, "tag": tag, "seed": self.args.seed,
                 "steps": QUICK["steps"] if self.quick else None,
@@ -163,14 +163,14 @@ class Run:
         epochs = epochs or self.args.epochs or recipe.epochs
         if self.quick:
             epochs = 1
-        key = self._key(recipe, epochs, tag, len(x_train))
+        model = recipe.build()
+        key = self._key(recipe, str(model.loss), epochs, tag, len(x_train))
         path = Path(self.args.weights_dir) / f"{key}.npz"
         hist_path = path.with_suffix(".json")
-        model = recipe.build()
-        if backend.get_backend() == "cupy":
-            model.to("cupy")
         label = name + (f" ({tag})" if tag else "")
         if path.exists() and hist_path.exists() and not self.args.retrain:
+            if backend.get_backend() == "cupy":
+                model.to("cupy")
             io.load_weights(model, path)
             saved = json.loads(hist_path.read_text())
             self.say(f"model {label}: reusing {path} (trained {saved['seconds']:.0f} s earlier; "
@@ -178,19 +178,14 @@ class Run:
             return Trained(name, model, saved["history"], str(path), saved["seconds"], True)
         if init is not None:
             init(model)
-        opt = recipe.make_optimizer()
-        schedule = recipe.lr_schedule_for(opt, epochs)
-        self.say(f"model {label}: {recipe.summary}, {model.n_params():,} parameters")
-        self.say(f"  training: {recipe.loss.upper()}, {opt!r}"
-                 f"{'' if schedule is None else f' with {recipe.lr_schedule} decay'}, "
-                 f"batch {recipe.batch_size}, "
-                 f"{epochs} epoch(s) on {len(x_train)} images"
+        self.say(f"model {label}: {recipe.summary}, {model.n_params():,} parameters, "
+                 f"{len(x_train)} training images"
                  + (f", at most {QUICK['steps']} steps" if self.quick else ""))
         t0 = time.perf_counter()
-        history = model.fit(x_train, epochs=epochs, batch_size=recipe.batch_size, optimizer=opt,
-                            loss=recipe.loss, validation_data=x_valid, seed=self.args.seed,
-                            max_steps=QUICK["steps"] if self.quick else None,
-                            lr_schedule=schedule)
+        model, history = recipe.train(x_train, x_valid, model=model, epochs=epochs,
+                                      say=lambda line: self.say(f"  {line}"),
+                                      seed=self.args.seed,
+                                      max_steps=QUICK["steps"] if self.quick else None)
         seconds = time.perf_counter() - t0
         io.save_model(model, path, meta={"model": name, "key": key, "epochs": epochs})
         hist = history.to_dict()
