@@ -67,3 +67,27 @@ def test_images_fed_to_a_dense_model_get_a_flat_true_hint():
     with pytest.raises(ValueError, match=r"got shape \(3, 1, 28, 28\).*expected \(N, 784\)"
                                          r".*flat=True"):
         model.fit(images, verbose=False)
+
+
+MAX_LINES = 210  # a newcomer reads it to the end; the deep dives live in docs/
+
+
+def test_the_readme_is_short_enough_to_read_to_the_end():
+    lines = README.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= MAX_LINES, f"README.md is {len(lines)} lines: move detail to docs/"
+    for doc in ("docs/READING.md", "docs/PERFORMANCE.md", "docs/GPU.md", "docs/THREADS.md"):
+        assert f"({doc})" in README.read_text(encoding="utf-8"), f"README does not link {doc}"
+
+
+def test_the_readme_states_the_current_number_of_tests(request):
+    """'N tests': N must be what this very run collected, when the run is the whole suite."""
+    m = re.search(r"\(([\d,]+) tests\)", README.read_text(encoding="utf-8"))
+    assert m, "the README says how many tests the suite has"
+    total = int(m.group(1).replace(",", ""))
+    config = request.config
+    whole = [Path(a).resolve() for a in config.args] == [README.parent / "tests"] and not (
+        config.getoption("keyword") or config.getoption("markexpr"))
+    if not whole:
+        pytest.skip("a subset of the suite was collected: the count is checked on a full run")
+    n = len(request.session.items)
+    assert total == n, f"README says {total} tests, this run collected {n}"
