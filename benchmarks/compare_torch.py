@@ -51,7 +51,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CONFIGS = ("stacked@32", "stacked@128", "conv@32", "conv@128", "vae@128")
-LIBRARIES = ("numpy", "numba", "torch")
+LIBRARIES = ("numpy", "numba", "torch", "torch-native")
+TORCH = ("torch", "torch-native")
 POOL_ROWS = 4096  # distinct training rows each contender cycles through
 
 
@@ -140,24 +141,29 @@ def _scratch_step(recipe, base, lib, batch, threads):
     return step, {"policy": str(policy), "data": source}
 
 
-def _torch_step(recipe, base, batch, threads):
+def _torch_step(recipe, base, batch, threads, idiomatic=False):
+    """A PyTorch training step of the same model from the same weights: the layer-by-layer
+    translation (exactly our function), or ``idiomatic``: as a PyTorch user writes it (native
+    padding and output_padding, nn.MaxPool2d, plain F.binary_cross_entropy), checked against
+    our layers run in PyTorch's padding convention (cpu_vs_gpu.forward_in_torch_convention)."""
     import torch  # noqa: PLC0415
     from torch import nn  # noqa: PLC0415
     from torch.nn import functional as F  # noqa: PLC0415
 
     sys.path.insert(0, str(HERE))
-    from cpu_vs_gpu import torch_modules  # noqa: PLC0415 - the layer-by-layer translation
+    from cpu_vs_gpu import forward_in_torch_convention, torch_modules  # noqa: PLC0415
 
     torch.set_num_threads(threads)
     x, source = _data(recipe, batch)
-    mods, _ = torch_modules(base, x[:4])
+    mods, _ = torch_modules(base, x[:4], idiomatic=idiomatic)
     net = nn.Sequential(*mods)
     max_diff = None
     if not any(type(m).__name__ in ("Head", "Noise") for m in mods):  # deterministic models
         net.eval()
         with torch.no_grad():
             theirs = net(torch.from_numpy(x[:4])).numpy()
-        ours = base.forward(x[:4], training=False)
+        ours = (forward_in_torch_convention(base, x[:4]) if idiomatic
+                else base.forward(x[:4], training=False))
         max_diff = float(abs(theirs - ours).max())
         if max_diff > 1e-4:
             raise AssertionError(f"torch {recipe.name} differs from scratch_ae by {max_diff}")
@@ -179,7 +185,9 @@ def _torch_step(recipe, base, batch, threads):
         state["i"] += 1
         opt.zero_grad(set_to_none=True)
         y = net(xb)
-        if base.loss == "bce":  # Keras' BCE: probabilities clipped to [1e-7, 1 - 1e-7]
+        if base.loss == "bce" and idiomatic:  # PyTorch clamps its log at -100 itself
+            value = F.binary_cross_entropy(y, xb)
+        elif base.loss == "bce":  # Keras' BCE: probabilities clipped to [1e-7, 1 - 1e-7]
             value = F.binary_cross_entropy(y.clamp(1e-7, 1 - 1e-7), xb)
         else:
             value = F.mse_loss(y, xb)
@@ -227,8 +235,8 @@ def worker(argv) -> int:
     backend.seed(0)
     with backend.use_backend("numpy"):
         base = recipe.build()  # the same weights in every contender
-    if lib == "torch":
-        step, info = _torch_step(recipe, base, batch, int(threads))
+    if lib in TORCH:
+        step, info = _torch_step(recipe, base, batch, int(threads), lib == "torch-native")
     else:
         step, info = _scratch_step(recipe, base, lib, batch, threads)
     for _ in range(5):  # compile, allocate, let the allocator settle
@@ -322,7 +330,7 @@ def _worker_env(lib, threads, pool=None):
     for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS",
                 "NUMBA_NUM_THREADS"):
         env.pop(var, None)
-    if lib == "torch":  # torch's OpenMP pool is sized from this when it starts
+    if lib in TORCH:  # torch's OpenMP pool is sized from this when it starts
         env["OMP_NUM_THREADS"] = str(threads).split("+")[0]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
@@ -400,8 +408,9 @@ def markdown(data) -> str:
     lines = [
         "# scratch_ae vs PyTorch on the CPU: training samples per second", "",
         f"Command: `{env['command']}`", "",
-        f"- {env['date_start']} to {env['date_end']}, {env['cpu']}, {env['cores']} usable "
-        f"cores, {env['platform']}",
+        f"- {env['date_start']} to {env['date_end']}, {env['cpu']} ({env.get('isa', '?')}; "
+        f"OpenBLAS kernel {env.get('openblas_kernel', '?')}), {env['cores']} usable cores, "
+        f"{env['platform']}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()),
         f"- load average (1, 5, 15 min; running/total) at start: `{env['loadavg_start']}`, "
         f"at end: `{env['loadavg_end']}`",
@@ -409,14 +418,19 @@ def markdown(data) -> str:
         f"{env['seconds']} s each, taken in turn (A B C, C B A, ...); median samples/s "
         "(lowest-highest turn); data: " + env.get("data", "?"),
         "- measured SGEMM peak (1536x1536, GFLOP/s): " + ", ".join(
-            f"{k} {v:.0f}" for k, v in env["sgemm_gflops"].items()), "",
+            f"{k} {v:.0f}" for k, v in env["sgemm_gflops"].items()),
+        "- PyTorch in two forms: `torch` translates our layers one by one (exactly our "
+        "function: a crop after each transposed convolution, Keras' clipped BCE); "
+        "`torch-native` is the model as a PyTorch user writes it (native padding and "
+        "output_padding, nn.MaxPool2d, plain BCE). The ratio is against the faster of the two.",
+        "",
         "| model, batch | scratch_ae best | PyTorch best | ratio | GFLOP/s ours / torch "
         f"(peak {peak:.0f}) |" if peak else "| model, batch | scratch_ae best | PyTorch best "
         "| ratio | GFLOP/s |",
         "|---|---|---|---:|---|",
     ]
     for c in data["configs"]:
-        ours, theirs = best(c["rows"], ("numpy", "numba")), best(c["rows"], ("torch",))
+        ours, theirs = best(c["rows"], ("numpy", "numba")), best(c["rows"], TORCH)
         mf = c["mflop_per_sample"]
 
         def fmt(r):
@@ -450,7 +464,7 @@ def main(argv=None) -> int:
         if args.worker[0] == "sgemm":
             return sgemm_worker(int(args.worker[1]))
         return worker(args.worker)
-    if "torch" in args.libraries and importlib.util.find_spec("torch") is None:
+    if set(TORCH) & set(args.libraries) and importlib.util.find_spec("torch") is None:
         print("PyTorch is not installed, so there is nothing to compare against. Install the "
               "optional extra with:  pip install -e \".[torch]\"  (CPU wheels: add "
               "--extra-index-url https://download.pytorch.org/whl/cpu)")
@@ -471,11 +485,12 @@ def main(argv=None) -> int:
     for mod in ("numba", "torch"):
         if importlib.util.find_spec(mod):
             versions[mod] = __import__(mod).__version__
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text()
-                .splitlines() if ln.startswith("model name")), platform.processor())
+    sys.path.insert(0, str(HERE))
+    from charts import machine  # noqa: PLC0415
+
     env = {"command": "python benchmarks/compare_torch.py " + " ".join(argv or sys.argv[1:]),
            "date_start": datetime.datetime.now(datetime.timezone.utc).isoformat("T", "seconds"),
-           "cpu": cpu, "cores": len(os.sched_getaffinity(0)), "platform": platform.platform(),
+           **machine(), "cores": len(os.sched_getaffinity(0)), "platform": platform.platform(),
            "versions": versions, "rounds": args.rounds, "seconds": args.seconds,
            "threads": args.threads, "loadavg_start": _loadavg()}
     print(f"load average {env['loadavg_start']}; measuring the SGEMM peak ...", flush=True)
@@ -506,10 +521,29 @@ def main(argv=None) -> int:
     (args.out / "compare_torch.json").write_text(json.dumps(data, indent=1))
     table = markdown(data)
     (args.out / "compare_torch.md").write_text(table)
+    chart(data, args.out / "compare_torch.png")
     print()
     print(table)
-    print(f"wrote {args.out / 'compare_torch.json'} and {args.out / 'compare_torch.md'}")
+    print(f"wrote {args.out / 'compare_torch.json'}, compare_torch.md and compare_torch.png")
     return 0
+
+
+def chart(data, path) -> Path:
+    """Samples/s of each library's best thread setting per config, the ratio marked."""
+    from charts import bar_chart  # noqa: PLC0415 - benchmarks/ is on sys.path (main)
+
+    groups = []
+    for c in data["configs"]:
+        bars = []
+        for lib in ("numpy", "numba", *TORCH):
+            r = best(c["rows"], (lib,))
+            if r is not None:
+                bars.append((f"{lib} (best threads)", r["median"], lib not in TORCH))
+        groups.append((f"{c['model']}@{c['batch']}", bars))
+    env = data["environment"]
+    return bar_chart(groups, path, f"scratch_ae vs PyTorch, training step, {env['cpu']} "
+                     f"({env.get('isa', '?')}), {env['cores']} cores\nratio: our best / the "
+                     "faster PyTorch")
 
 
 if __name__ == "__main__":

@@ -21,9 +21,15 @@ One run repeats the step until it has lasted ``--min-time`` seconds. CPU runs ar
 synchronization, so queued work is never mistaken for finished work.
 
 Backends: ``numpy`` and ``numba`` (this library on the CPU), ``cupy`` (this library on the GPU),
-``torch`` (PyTorch on the CPU) and ``torch-cuda`` (PyTorch on the GPU), with equivalent modules
-built layer by layer from the same weights -- Linear for Dense, Conv2d, MaxPool2d and
-ConvTranspose2d with the same padding (checked: both give the same output before timing).
+and PyTorch in two forms, each on the CPU and on the GPU, built from the same weights:
+
+* ``torch`` / ``torch-cuda``: a layer-by-layer translation that computes exactly our function
+  (a crop after each transposed convolution, Keras' clipped BCE; checked: the same output);
+* ``torch-native`` / ``torch-native-cuda``: the model as a PyTorch user writes it -- native
+  padding and ``output_padding`` in ``ConvTranspose2d``, ``nn.MaxPool2d``, plain
+  ``F.binary_cross_entropy``. Its transposed convolutions put the one-pixel offset of "same"
+  on the other side (PyTorch's convention), so it is checked against our layers run in that
+  convention (:func:`forward_in_torch_convention`): the same arithmetic, the same numbers.
 
 A contender that cannot be built or timed -- a PyTorch translation whose outputs differ from
 ours, a layer with no translation, a CUDA error -- is dropped from that model and batch and
@@ -50,8 +56,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CPU_BACKENDS = ("numpy", "numba", "torch")
-GPU_BACKENDS = ("cupy", "torch-cuda")
+CPU_BACKENDS = ("numpy", "numba", "torch", "torch-native")
+GPU_BACKENDS = ("cupy", "torch-cuda", "torch-native-cuda")
 ALL_BACKENDS = CPU_BACKENDS + GPU_BACKENDS
 
 
@@ -135,7 +141,7 @@ def environment(backends) -> dict:
 
         env["versions"]["torch"] = torch.__version__
         env["threads"]["torch"] = torch.get_num_threads()
-        if "torch-cuda" in backends:
+        if any(b.endswith("cuda") for b in backends):
             env["versions"]["torch_cuda"] = torch.version.cuda
     if "cupy" in backends:
         import cupy  # noqa: PLC0415
@@ -147,7 +153,7 @@ def environment(backends) -> dict:
         name = props["name"]
         env["device"] = name.decode() if isinstance(name, bytes) else name
         env["device_memory_gib"] = round(props["totalGlobalMem"] / 2**30, 1)
-    elif "torch-cuda" in backends:
+    elif any(b.startswith("torch") and b.endswith("cuda") for b in backends):
         import torch  # noqa: PLC0415
 
         env["device"] = torch.cuda.get_device_name()
@@ -166,10 +172,12 @@ def usable_backends() -> dict:
     try:
         import torch  # noqa: PLC0415
 
-        out["torch"] = None
-        out["torch-cuda"] = None if torch.cuda.is_available() else "torch sees no CUDA device"
+        out["torch"] = out["torch-native"] = None
+        cuda = None if torch.cuda.is_available() else "torch sees no CUDA device"
+        out["torch-cuda"] = out["torch-native-cuda"] = cuda
     except ImportError:
-        out["torch"] = out["torch-cuda"] = "PyTorch is not installed"
+        for b in ("torch", "torch-native", "torch-cuda", "torch-native-cuda"):
+            out[b] = "PyTorch is not installed"
     return out
 
 
@@ -250,7 +258,7 @@ class TorchCudaTimer:
 def timer_for(name):
     if name == "cupy":
         return CupyTimer()
-    if name == "torch-cuda":
+    if name.startswith("torch") and name.endswith("cuda"):
         return TorchCudaTimer()
     return CpuTimer()
 
@@ -366,9 +374,11 @@ class ScratchRun:
 # PyTorch contenders: the same architecture, module by module, from the same weights
 
 
-def torch_modules(model, x_host):
+def torch_modules(model, x_host, idiomatic=False):
     """One torch module per scratch_ae leaf layer (same weights), and the leaf input shapes.
 
+    ``idiomatic``: as a PyTorch user writes the model (native padding and output_padding, no
+    crop; nn.MaxPool2d), instead of a translation that computes exactly our function.
     Raises NotImplementedError for a layer with no translation here.
     """
     import numpy as np  # noqa: PLC0415
@@ -480,6 +490,8 @@ def torch_modules(model, x_host):
                 conv.bias.copy_(t(leaf.params["b"]))
             mod = conv if (pt, pl) == (pb, pr) else nn.Sequential(
                 nn.ZeroPad2d((pl, pr, pt, pb)), conv)
+        elif kind == "Conv2DTranspose" and idiomatic:
+            mod = native_conv_transpose(leaf, x.shape[2:], t)
         elif kind == "Conv2DTranspose":
             (oh, ow), (pt, _, pl, _) = leaf._geometry(x.shape[2:])
             full = [(n - 1) * s + k for n, s, k in zip(x.shape[2:], leaf.stride, leaf.kernel,
@@ -491,6 +503,8 @@ def torch_modules(model, x_host):
                 tconv.weight.copy_(t(leaf.params["W"]))
                 tconv.bias.copy_(t(leaf.params["b"]))
             mod = nn.Sequential(tconv, Crop(pt, oh, pl, ow))
+        elif kind == "MaxPool2D" and idiomatic and not any(leaf._pads(x.shape[2:])):
+            mod = nn.MaxPool2d(leaf.pool, leaf.stride)
         elif kind == "MaxPool2D":
             mod = PadMaxPool(leaf._pads(x.shape[2:]), leaf.pool, leaf.stride)
         elif kind == "Flatten":
@@ -514,8 +528,59 @@ def torch_modules(model, x_host):
     return mods, shapes
 
 
+def native_padding(leaf, hw):
+    """PyTorch's ``(padding, output_padding)`` for a Conv2DTranspose of input size ``hw``: the
+    same output size as ours, with the padding PyTorch users write (symmetric; for "same" the
+    odd pixel is cropped at the top/left, where TensorFlow crops it at the bottom/right)."""
+    (oh, ow), _ = leaf._geometry(hw)
+    pads, extra = [], []
+    for n, out, k, s in zip(hw, (oh, ow), leaf.kernel, leaf.stride, strict=True):
+        p = -(-(k - s) // 2) if leaf.padding == "same" else 0
+        pads.append(max(p, 0))
+        extra.append(out - ((n - 1) * s + k - 2 * max(p, 0)))
+    return tuple(pads), tuple(extra)
+
+
+def native_conv_transpose(leaf, hw, t):
+    from torch import nn  # noqa: PLC0415
+
+    padding, output_padding = native_padding(leaf, hw)
+    tconv = nn.ConvTranspose2d(leaf.in_ch, leaf.out_ch, leaf.kernel, leaf.stride,
+                               padding=padding, output_padding=output_padding)
+    import torch  # noqa: PLC0415
+
+    with torch.no_grad():
+        tconv.weight.copy_(t(leaf.params["W"]))
+        tconv.bias.copy_(t(leaf.params["b"]))
+    return tconv
+
+
+def forward_in_torch_convention(model, x):
+    """Our layers' forward, with each transposed convolution cropped as PyTorch's padding and
+    output_padding crop it: the function the idiomatic PyTorch model computes."""
+    from scratch_ae.layers import Conv2DTranspose  # noqa: PLC0415
+
+    for leaf in leaves(model):
+        if type(leaf).__name__ != "Conv2DTranspose":
+            x = leaf.forward(x, training=False)
+            continue
+        (pt, pl), _ = native_padding(leaf, x.shape[2:])
+        (oh, ow), _ = leaf._geometry(x.shape[2:])
+        full = Conv2DTranspose(leaf.in_ch, leaf.out_ch, leaf.kernel, leaf.stride, "valid")
+        full.params["W"][...], full.params["b"][...] = leaf.params["W"], leaf.params["b"]
+        y = full.forward(x)  # every position a kernel stamp reaches, uncropped
+        x = y[:, :, pt:pt + oh, pl:pl + ow]
+        pad_h, pad_w = oh - x.shape[2], ow - x.shape[3]  # output_padding beyond the stamps
+        if pad_h or pad_w:
+            import numpy as np  # noqa: PLC0415
+
+            x = np.pad(x - leaf.params["b"].reshape(1, -1, 1, 1), ((0, 0), (0, 0), (0, pad_h),
+                       (0, pad_w))) + leaf.params["b"].reshape(1, -1, 1, 1)
+    return x
+
+
 class TorchRun:
-    def __init__(self, recipe, base_model, device, batch, check=True):
+    def __init__(self, recipe, base_model, device, batch, check=True, idiomatic=False):
         import numpy as np  # noqa: PLC0415
         import torch  # noqa: PLC0415
         from torch import nn  # noqa: PLC0415
@@ -524,13 +589,14 @@ class TorchRun:
         self.torch, self.F = torch, F
         model = copy.deepcopy(base_model)
         x = mnist_like(recipe, batch)
-        self.mods, self.shapes = torch_modules(model, x[:4])
+        self.mods, self.shapes = torch_modules(model, x[:4], idiomatic=idiomatic)
         self.net = nn.Sequential(*self.mods)
-        self.max_diff = None
+        self.max_diff, self.idiomatic = None, idiomatic
         if check and not any(type(m).__name__ in ("Head", "Noise") for m in self.mods):
             self.net.eval()
             with torch.no_grad():
-                ours = model.forward(x[:4], training=False)
+                ours = (forward_in_torch_convention(model, x[:4]) if idiomatic
+                        else model.forward(x[:4], training=False))
                 theirs = self.net(torch.from_numpy(x[:4])).numpy()
             self.max_diff = float(np.abs(theirs - ours).max())
             if self.max_diff > 1e-4:
@@ -546,7 +612,9 @@ class TorchRun:
 
     def _loss(self, y, t):
         F = self.F
-        if self.loss_name == "bce":
+        if self.loss_name == "bce" and self.idiomatic:
+            return F.binary_cross_entropy(y, t)  # PyTorch clamps its log at -100 itself
+        if self.loss_name == "bce":  # Keras' BCE: probabilities clipped to [1e-7, 1 - 1e-7]
             return F.binary_cross_entropy(y.clamp(1e-7, 1 - 1e-7), t)
         return F.mse_loss(y, t)
 
@@ -637,8 +705,9 @@ def run_benchmark(args, save=None) -> dict:
             for b in backends:
                 try:
                     if b.startswith("torch"):
-                        runs[b] = TorchRun(recipe, base, "cuda" if b == "torch-cuda" else "cpu",
-                                           batch, check=not args.skip_torch_check)
+                        runs[b] = TorchRun(recipe, base, "cuda" if b.endswith("cuda") else "cpu",
+                                           batch, check=not args.skip_torch_check,
+                                           idiomatic="native" in b)
                     else:
                         runs[b] = ScratchRun(recipe, base, b, batch)
                 except Exception as exc:  # noqa: BLE001 - one contender lost, not the run
@@ -769,6 +838,22 @@ def markdown(data_list) -> str:
     return "\n".join(lines)
 
 
+def chart(results, path):
+    """Training samples/s per (model, batch), a bar per backend; our best / PyTorch's best."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from charts import bar_chart  # noqa: PLC0415
+
+    groups = {}
+    for r in results:
+        if r["kind"] == "train":
+            groups.setdefault(f"{r['model']}@{r['batch']}", []).append(
+                (r["backend"], r["samples_per_s"], not r["backend"].startswith("torch")))
+    if not groups:
+        return None
+    return bar_chart(list(groups.items()), path, "training step, samples/s per backend\n"
+                     "ratio: our best / PyTorch's best")
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -779,6 +864,7 @@ def main(argv=None) -> int:
         (args.out / "merged.json").write_text(json.dumps(merged, indent=1))
         table = markdown(data_list)
         (args.out / "merged.md").write_text(table)
+        chart(merged["results"], args.out / "merged.png")
         print(table)
         return 0
     stem = f"results{('-' + args.tag) if args.tag else ''}"
@@ -788,9 +874,9 @@ def main(argv=None) -> int:
     (args.out / f"{stem}.json").write_text(json.dumps(data, indent=1))
     table = markdown([data])
     (args.out / f"{stem}.md").write_text(table)
+    chart(data["results"], args.out / f"{stem}.png")
     print(table)
-    print(f"\nwrote {args.out / (stem + '.json')} and {args.out / (stem + '.md')}",
-          file=sys.stderr)
+    print(f"\nwrote {args.out / (stem + '.json')}, {stem}.md and {stem}.png", file=sys.stderr)
     failures = [r for r in data["environment"]["skipped_runs"] if r["failure"]]
     if failures:
         print(f"{len(failures)} scratch_ae run(s) FAILED (see 'FAILED' above)", file=sys.stderr)

@@ -186,14 +186,39 @@ def test_the_real_torch_check_catches_a_wrong_translation(bench, monkeypatch):
 
     real = bench.torch_modules
 
-    def off_by_a_bit(model, x):
-        mods, shapes = real(model, x)
+    def off_by_a_bit(model, x, idiomatic=False):
+        mods, shapes = real(model, x, idiomatic)
         mods[0].bias.data += 0.1  # the first Linear: its outputs now differ from ours
         return mods, shapes
 
     monkeypatch.setattr(bench, "torch_modules", off_by_a_bit)
     with pytest.raises(AssertionError, match="differs from scratch_ae"):
         bench.TorchRun(recipe, base, "cpu", 4)
+
+
+@pytest.mark.parametrize("name", ["conv", "conv_wide"])
+def test_the_idiomatic_torch_model_computes_our_layers_in_its_padding_convention(bench, name,
+                                                                                 monkeypatch):
+    """torch-native writes the conv model as a PyTorch user does (padding=1, output_padding=1
+    in ConvTranspose2d, nn.MaxPool2d): checked against our layers run in that convention,
+    and a transposed convolution cropped TensorFlow's way instead is caught."""
+    torch = pytest.importorskip("torch")
+    from scratch_ae import backend  # noqa: PLC0415
+    from scratch_ae.models import zoo  # noqa: PLC0415
+
+    recipe = zoo.get_recipe(name)
+    backend.seed(0)
+    base = recipe.build()
+    run = bench.TorchRun(recipe, base, "cpu", 4, idiomatic=True)
+    assert run.max_diff is not None and run.max_diff < 1e-4
+    kinds = [type(m).__name__ for m in run.mods]
+    assert "Crop" not in kinds and "MaxPool2d" in kinds and "Sequential" not in kinds
+    tconvs = [m for m in run.mods if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [(m.padding, m.output_padding) for m in tconvs] == [
+        ((0, 0), (0, 0)), ((1, 1), (1, 1)), ((1, 1), (1, 1))]
+    monkeypatch.setattr(bench, "native_padding", lambda leaf, hw: ((0, 0), (0, 0)))
+    with pytest.raises((AssertionError, RuntimeError, ValueError)):
+        bench.TorchRun(recipe, base, "cpu", 4, idiomatic=True)
 
 
 # --------------------------------------------------------------------------------------------
