@@ -134,7 +134,8 @@ def test_unknown_model_and_backend_are_clear_errors(tmp_path, capsys, monkeypatc
     assert "invalid choice: 'tpu'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["evaluate", "--help"],
+                                  ["sample", "--help"], ["check", "--help"]])
 def test_help_is_plain_text(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(argv)
