@@ -130,6 +130,11 @@ def input_shape(model, path="the model") -> tuple:
                      "data only")
 
 
+def _reconstruct(model, x):
+    """The model's reconstruction of ``x``: a VAE's from its mean codes (no sampling noise)."""
+    return model.reconstruct(x) if hasattr(model, "reconstruct") else model.predict(x)
+
+
 def _encoder(model, path, what: str):
     if not hasattr(model, "encode"):
         raise ValueError(f"{path} holds a {type(model).__name__}, which has no encoder: "
@@ -154,7 +159,7 @@ def evaluate(model, ds, *, path="the model", say=print) -> dict:
             f"penalty {out['penalty']:.4f}) on {len(x)} images")
     else:
         say(f"test loss ({name}): {out['loss']:.4f} on {len(x)} images")
-    out["squared_error"] = metrics.squared_error_per_image(x, model.predict(x))
+    out["squared_error"] = metrics.squared_error_per_image(x, _reconstruct(model, x))
     codes = model.encode(x) if hasattr(model, "encode") else None
     k = int(np.prod(codes.shape[1:])) if codes is not None else 0
     pca_codes = None
@@ -196,7 +201,7 @@ def encode(model, ds, out, *, split: str = "test", path="the model", say=print) 
     codes = np.asarray(_encoder(model, path, "encode")(x))
     labelled = not (y == data_mod.NO_LABEL).all()
     out = Path(out)
-    if out.suffix == ".npz":
+    if out.suffix.lower() == ".npz":
         arrays = {"codes": codes, **({"labels": y} if labelled else {})}
         atomic_write(out, lambda f: np.savez(f, **arrays))
         written = [out]
@@ -221,7 +226,7 @@ def reconstruct(model, ds, out, *, n: int = 10, split: str = "test", path="the m
                 say=print) -> Path:
     """A picture: the first ``n`` images of a split (top) over their reconstructions."""
     x = split_of(ds, split)[0][:n]
-    recon = model.reconstruct(x) if hasattr(model, "reconstruct") else model.predict(x)
+    recon = _reconstruct(model, x)
     name = Path(path).stem
     viz.plot_reconstructions(x, recon, out, n=n,
                              title=f"{name}: {split} images (top) and reconstructions")
@@ -248,7 +253,7 @@ def sample(model, n: int, out, *, seed: int = 0, training_data=None, path="the m
         how = f"decoded codes ~ N(mean, std) of {len(x)} training images' codes"
     images = np.asarray(images)
     out = Path(out)
-    if out.suffix == ".npy":
+    if out.suffix.lower() == ".npy":
         atomic_write(out, lambda f: np.save(f, images))
     else:
         viz.plot_image_grid(images, out, ncols=10, title=f"{Path(path).stem}: {how}")

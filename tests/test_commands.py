@@ -180,8 +180,11 @@ def test_evaluate_reports_the_numbers_beside_pca():
 
 def test_evaluate_a_vae_shows_the_penalty_and_skips_what_cannot_be_measured():
     said, say = _lines()
-    out = commands.evaluate(_vae(), _dataset(labels=False), say=say)
+    vae, ds = _vae(), _dataset(labels=False)
+    out = commands.evaluate(vae, ds, say=say)
     assert out["loss"] == pytest.approx(out["recon"] + out["penalty"])
+    assert out["squared_error"] == pytest.approx(  # from the mean codes: no sampling noise
+        metrics.squared_error_per_image(ds.x_test, vae.reconstruct(ds.x_test)))
     assert said[0].startswith("test loss (BCE + penalty): ")
     assert said[-1] == "k-NN accuracy: not measured (the test images have no labels)"
     assert "knn_accuracy" not in out
