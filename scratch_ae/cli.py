@@ -22,15 +22,24 @@ import numpy as np
 from . import __version__, backend
 from .utils import atomic_write
 
-DESCRIPTION = ("Train the tutorial's autoencoders (written from scratch on NumPy) and inspect the "
-               "installation.")
+DESCRIPTION = ("Train the tutorial's autoencoders (written from scratch on NumPy), use a trained "
+               "model, and inspect the installation.")
 EXAMPLES = """\
 examples:
   scratch-ae info                  versions, threads, usable backends, Numba compile cost
   scratch-ae list                  the model zoo with each model's recipe
   scratch-ae train stacked         train a zoo model: weights, pictures, history in runs/
   scratch-ae train conv --backend numba --epochs 1
+  scratch-ae train stacked --data my_digits.npy    train on your own images
+  scratch-ae evaluate runs/stacked.npz             test loss, squared error, k-NN vs PCA
+  scratch-ae encode runs/stacked.npz --out codes.npy
+  scratch-ae reconstruct runs/stacked.npz --out recon.png
+  scratch-ae sample runs/stacked.npz -n 30 --out samples.png
+  scratch-ae check --backend numba                 gradient check of every layer, loss, model
   scratch-ae train --help          every training option
+
+exit codes: 0 done, 1 failed (damaged data or model file, a diverged run, a failed gradient
+check, a full disk), 2 a wrong argument, 130 interrupted, 141 output pipe closed (| head)
 """
 
 
@@ -107,6 +116,10 @@ class UsageError(ValueError):
     """A command-line argument is wrong: exit code 2, like argparse's own errors."""
 
 
+class RunFailed(RuntimeError):
+    """A run finished but failed (it diverged): exit code 1, like any other failure."""
+
+
 # Every file `scratch-ae train NAME` may write into --out, as NAME + suffix. The history file is
 # the run's manifest: written last, it lists the files of the run that wrote it.
 OUTPUT_SUFFIXES = (".npz", "_reconstructions.png", "_generated.png", "_samples.png",
@@ -126,6 +139,20 @@ def _check_train_args(args) -> None:
             raise UsageError(f"{flag} must be a positive integer, got {value}")
     if args.lr is not None and not (np.isfinite(args.lr) and args.lr > 0):
         raise UsageError(f"--lr must be a positive number, got {args.lr}")
+    _check_seed(args)
+    _check_data_args(args)
+
+
+def _check_seed(args) -> None:
+    if args.seed is not None and args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+
+
+def _check_data_args(args) -> None:
+    """--data (your own images) or --dataset with --data-dir: not both."""
+    if args.data is not None and (args.dataset is not None or args.data_dir is not None):
+        given = "--dataset" if args.dataset is not None else "--data-dir"
+        raise UsageError(f"--data {args.data} and {given} both choose the data: give one")
     if args.data_dir is not None and args.dataset == "sample":
         raise UsageError("--data-dir has no effect with --dataset sample: give one or the other")
 
@@ -164,8 +191,21 @@ def _publish(stage: Path, out: Path, name: str) -> list[Path]:
 
 
 # What a checkpoint records about the run, so that --resume continues the same run.
-RUN_SETTINGS = ("batch_size", "lr", "seed", "dataset", "data_dir", "backend", "out")
-DEFAULTS = {"seed": 42, "dataset": "auto", "out": "runs"}
+RUN_SETTINGS = ("batch_size", "lr", "seed", "dataset", "data_dir", "data", "backend", "out")
+DEFAULTS = {"seed": 42, "out": "runs"}
+
+
+def _resume_folder(given: str) -> str:
+    """--resume takes the checkpoint's folder, or the checkpoint file itself."""
+    from . import checkpoint
+
+    path = Path(given)
+    if path.is_file():
+        if path.name != checkpoint.FILE:
+            raise UsageError(f"--resume {given}: expected a checkpoint folder or its "
+                             f"{checkpoint.FILE}, got another file")
+        return str(path.parent)
+    return given
 
 
 def _apply_resume(args) -> None:
@@ -174,6 +214,7 @@ def _apply_resume(args) -> None:
     """
     from . import checkpoint
 
+    args.resume = _resume_folder(args.resume)
     try:
         run = checkpoint.run_info(args.resume)
     except FileNotFoundError as exc:
@@ -191,20 +232,26 @@ def _apply_resume(args) -> None:
         args.epochs = run["epochs"]
     elif args.epochs < run["epoch"]:
         raise UsageError(f"--epochs {args.epochs}: the resumed run has already finished "
-                         f"{run['epoch']} epochs")
+                         f"{_n(run['epoch'], 'epoch')}")
+
+
+def _n(n: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def cmd_train(args) -> int:
     from . import checkpoint
-    from . import data as data_mod
     from .models.zoo import get_recipe
 
     if args.resume is not None:
         _apply_resume(args)
+    _check_train_args(args)
     for key, value in DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    _check_train_args(args)
+    if args.data is None and args.dataset is None:
+        args.dataset = "auto"
     recipe = get_recipe(args.model)
     backend.set_backend(args.backend or backend.get_backend())
     backend.seed(args.seed)
@@ -212,28 +259,24 @@ def cmd_train(args) -> int:
     ckdir = Path(args.resume) if args.resume else out / f"{recipe.name}_checkpoint"
     if args.resume is None and checkpoint.exists(ckdir):
         done = checkpoint.run_info(ckdir)["epoch"]
-        raise UsageError(f"{ckdir} holds an unfinished run of {recipe.name} ({done} epoch(s) "
+        raise UsageError(f"{ckdir} holds an unfinished run of {recipe.name} ({_n(done, 'epoch')} "
                          f"done): continue it with `scratch-ae train {recipe.name} --resume "
                          f"{ckdir}`, or delete that folder to start over")
     existed = out.exists()
     stage = _staging_folder(out, recipe.name)
     try:
-        return _train(args, recipe, out, stage, ckdir, data_mod)
+        return _train(args, recipe, out, stage, ckdir)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         if not existed and not any(out.iterdir()):  # a run that wrote nothing leaves no trace
             out.rmdir()
 
 
-def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
-    from . import checkpoint
+def _train(args, recipe, out, stage, ckdir) -> int:
+    from . import checkpoint, commands
     from .train import TrainingInterrupted
 
-    ds, message = data_mod.load_dataset(args.dataset, path=args.data_dir, flat=recipe.flat)
-    if message:
-        print(message)
-    print(f"data: {ds.name} from {ds.source}: {len(ds.x_train)} train, {len(ds.x_valid)} "
-          f"validation, {len(ds.x_test)} test images")
+    ds = commands.load_data(args.dataset, args.data_dir, args.data, flat=recipe.flat)
 
     model = recipe.build()
     epochs = args.epochs = recipe.epochs if args.epochs is None else args.epochs
@@ -254,9 +297,9 @@ def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
                 checkpoint_dir=ckdir, resume=bool(args.resume), checkpoint_meta=run)
     except TrainingInterrupted as exc:
         if exc.epochs_done:
-            print(f"interrupted during epoch {exc.epoch + 1}: the {exc.epochs_done} finished "
-                  f"epoch(s) are saved in {ckdir}; continue with: scratch-ae train "
-                  f"{recipe.name} --resume {ckdir}", file=sys.stderr)
+            print(f"interrupted during epoch {exc.epoch + 1}: "
+                  f"{_n(exc.epochs_done, 'finished epoch')} saved in {ckdir}; continue with: "
+                  f"scratch-ae train {recipe.name} --resume {ckdir}", file=sys.stderr)
         else:
             print("interrupted during epoch 1: no epoch had finished, nothing was saved",
                   file=sys.stderr)
@@ -274,11 +317,16 @@ def _train(args, recipe, out, stage, ckdir, data_mod) -> int:
     with contextlib.suppress(OSError):
         ckdir.rmdir()
 
-    _summary(model, val, written, seconds, history.warnings)
+    _summary(model, val, written, seconds)
+    for message in history.warnings:
+        print(f"scratch-ae: warning: {message}", file=sys.stderr)
+    if history.warnings:  # diverged: the files are there to look at, the model is of no use
+        raise RunFailed(f"the run failed: training diverged (its files are written for a look, "
+                        f"but do not use {out / recipe.name}.npz; try a lower --lr)")
     return 0
 
 
-def _summary(model, val, written, seconds, warned) -> None:
+def _summary(model, val, written, seconds) -> None:
     parts = ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k != "loss")
     print(f"trained in {seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")
     from . import threads  # noqa: PLC0415
@@ -291,18 +339,17 @@ def _summary(model, val, written, seconds, warned) -> None:
         print(f"validation loss ({loss} + penalty): {val['loss']:.4f} ({parts})")
     else:
         print(f"validation loss ({loss}): {val['loss']:.4f}")
-    for message in warned:
-        print(f"scratch-ae: warning: {message}", file=sys.stderr)
 
 
 def _write_outputs(args, recipe, model, ds, history, seconds, stage, out):
     """Weights, pictures and history into ``stage``, then published into ``out`` together."""
-    from . import io, viz
+    from . import commands, io, viz
 
     name, epochs = recipe.name, args.epochs
     val = model.evaluate(ds.x_valid)
     io.save_model(model, stage / f"{name}.npz", meta={
-        "model": name, "epochs": epochs, "dataset": ds.name, "val": val})
+        "model": name, "epochs": epochs, "dataset": ds.name, "val": val,
+        **commands.data_meta(args.data, args.data_dir)})
     if not args.no_plots:
         recon = model.reconstruct(ds.x_test[:10])
         viz.plot_reconstructions(ds.x_test[:10], recon, stage / f"{name}_reconstructions.png",
@@ -336,6 +383,152 @@ def _after_train_pictures(name, model, ds, out) -> list:
     return paths
 
 
+# --- the commands on a saved model ----------------------------------------------------------
+
+def _open(args):
+    """The model in ``args.model_file`` and its meta, after the arguments are checked."""
+    from . import commands
+
+    _check_data_args(args)
+    model, meta = commands.open_model(args.model_file)
+    backend.seed(0)  # a VAE's sampling and a noise layer draw the same numbers every time
+    trained = (f", {meta['model']} trained {_n(meta['epochs'], 'epoch')} on {meta['dataset']}"
+               if {"model", "epochs", "dataset"} <= set(meta) else "")
+    print(f"model: {args.model_file}: {type(model).__name__}, {model.n_params():,} "
+          f"parameters{trained}")
+    return model, meta
+
+
+def _data(args, model, meta):
+    from . import commands
+
+    flat = commands.input_shape(model, args.model_file) == (784,)
+    return commands.load_data(args.dataset, args.data_dir, args.data, flat=flat,
+                              trained_on=meta)
+
+
+def _check_out(args, suffixes) -> None:
+    if Path(args.out).suffix.lower() not in suffixes:
+        raise UsageError(f"--out {args.out}: expected a file name ending in "
+                         f"{' or '.join(suffixes)}")
+
+
+def _check_n(args) -> None:
+    if args.n < 1:
+        raise UsageError(f"-n must be a positive integer, got {args.n}")
+
+
+def cmd_evaluate(args) -> int:
+    from . import commands
+
+    model, meta = _open(args)
+    commands.evaluate(model, _data(args, model, meta), path=args.model_file)
+    return 0
+
+
+def cmd_encode(args) -> int:
+    from . import commands
+
+    _check_out(args, (".npy", ".npz"))
+    model, meta = _open(args)
+    commands.encode(model, _data(args, model, meta), args.out, split=args.split,
+                    path=args.model_file)
+    return 0
+
+
+def cmd_reconstruct(args) -> int:
+    from . import commands
+
+    _check_out(args, (".png",))
+    _check_n(args)
+    model, meta = _open(args)
+    commands.reconstruct(model, _data(args, model, meta), args.out, n=args.n, split=args.split,
+                         path=args.model_file)
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from . import commands
+
+    _check_out(args, (".png", ".npy"))
+    _check_n(args)
+    _check_seed(args)
+    model, meta = _open(args)
+    commands.sample(model, args.n, args.out, seed=args.seed, path=args.model_file,
+                    training_data=lambda: _data(args, model, meta).x_train)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from . import check
+
+    name = args.backend or backend.get_backend()
+    backend.set_backend(name)  # a backend that cannot run here: one line, before the table
+    print(f"gradient check of every layer, loss and dense zoo model on the {name} backend, "
+          f"{args.dtype}")
+    rows = check.run(name)
+    passed = check.report(rows)
+    note = check.device_note(name)
+    if note:
+        print(note)
+    return 0 if passed else 1
+
+
+def _add_data_args(p, train: bool = False) -> None:
+    default = ("auto: full MNIST when found or downloadable, else the offline sample" if train
+               else "default: the data the model was trained on (else auto)")
+    p.add_argument("--dataset", default=None,
+                   choices=["auto", "mnist", "fashion-mnist", "sample"], help=default)
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="folder holding the four MNIST/Fashion-MNIST IDX files")
+    p.add_argument("--data", default=None, metavar="PATH",
+                   help="your own 28x28 images: a folder of the four IDX files, a .npy/.npz "
+                        "(N,28,28), (N,784) or (N,1,28,28), uint8 or float in [0,1], or a folder "
+                        "of PNG/JPEG (any size: made 28x28 grayscale); without a test split "
+                        "10%% is held out (seed 0, the same split for every command)")
+
+
+def _model_parser(sub, name: str, text: str, func):
+    p = sub.add_parser(name, help=text, description=text)
+    p.add_argument("model_file", metavar="MODEL.npz",
+                   help="a model file written by scratch-ae train (or io.save_model)")
+    _add_data_args(p)
+    p.set_defaults(func=func)
+    return p
+
+
+def _add_model_commands(sub) -> None:
+    _model_parser(sub, "evaluate", "test loss, squared error per image and the k-NN accuracy "
+                  "of the codes, each beside PCA's with as many components", cmd_evaluate)
+    splits = dict(choices=["train", "valid", "test", "all"], default="test",
+                  help="which images (default: test; all: train, valid and test in that order)")
+    p = _model_parser(sub, "encode", "the codes of the images (a VAE's: the means) into a .npy "
+                      "(labels beside it in NAME.labels.npy) or a .npz (codes, labels)",
+                      cmd_encode)
+    p.add_argument("--out", required=True, metavar="FILE", help="codes.npy or codes.npz")
+    p.add_argument("--split", **splits)
+    p = _model_parser(sub, "reconstruct", "a picture: images over their reconstructions",
+                      cmd_reconstruct)
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument("-n", type=int, default=10, help="how many images (default: 10)")
+    p.add_argument("--split", **splits)
+    p = _model_parser(sub, "sample", "new images: a VAE decodes draws from its prior; a plain "
+                      "autoencoder from a Gaussian fitted to its training codes", cmd_sample)
+    p.add_argument("-n", type=int, default=30, help="how many images (default: 30)")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="samples.png (a grid) or samples.npy (the array)")
+    p.add_argument("--seed", type=int, default=0, help="default: 0")
+    text = ("gradient check of every layer, loss and dense zoo model on a backend, as a table "
+            "(exit 1 on any failure)")
+    p = sub.add_parser("check", help=text, description=text)
+    p.add_argument("--backend", choices=backend.BACKENDS, default=None,
+                   help=f"default: ${backend.ENV_VAR} or numpy; cupy checks the GPU path")
+    p.add_argument("--dtype", choices=["float64"], default="float64",
+                   help="float64 only: finite differences need it (float32 rounding alone "
+                        "would exceed the 1e-6 tolerance)")
+    p.set_defaults(func=cmd_check)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scratch-ae", description=DESCRIPTION, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -356,19 +549,18 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--lr", type=float, default=None, help="default: the recipe's")
     pt.add_argument("--backend", choices=backend.BACKENDS, default=None,
                     help=f"default: ${backend.ENV_VAR} or numpy")
-    pt.add_argument("--dataset", default=None,
-                    choices=["auto", "mnist", "fashion-mnist", "sample"],
-                    help="auto: full MNIST when found or downloadable, else the offline sample")
-    pt.add_argument("--data-dir", default=None, help="folder holding the four IDX files")
+    _add_data_args(pt, train=True)
     pt.add_argument("--out", default=None, help="output folder (default: runs/)")
     pt.add_argument("--seed", type=int, default=None, help="default: 42")
     pt.add_argument("--resume", default=None, metavar="DIR",
                     help="continue the interrupted run whose checkpoint is in DIR (by default "
-                         "OUT/NAME_checkpoint; each finished epoch is saved there)")
+                         "OUT/NAME_checkpoint; each finished epoch is saved there) or is the "
+                         "file DIR/checkpoint.npz")
     pt.add_argument("--quiet", action="store_true", help="no progress bar")
     pt.add_argument("--no-plots", action="store_true",
                     help="write no pictures (weights and history only; matplotlib not needed)")
     pt.set_defaults(func=cmd_train)
+    _add_model_commands(sub)
     return p
 
 
@@ -376,21 +568,35 @@ def main(argv=None) -> int:
     """Run the command; errors are one line on stderr, never a traceback.
 
     Exit codes: 0 done, 2 a wrong argument (argparse's own code), 1 anything else that went
-    wrong (damaged data, a diverged run, a full disk), 130 interrupted.
+    wrong (damaged data, a bad model file, a diverged run, a failed gradient check, a full
+    disk), 130 interrupted, 141 the output pipe was closed (``scratch-ae list | head``: quiet,
+    as Unix tools are when SIGPIPE ends them).
     """
     from .data import DataError, DataNotFoundError
 
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
     except (UsageError, DataNotFoundError) as exc:  # the data path given (or none) is wrong
         return _error(exc, 2)
     except (ValueError, TypeError, OSError, DataError, backend.BackendError,
-            FloatingPointError) as exc:
+            FloatingPointError, RunFailed) as exc:
         return _error(exc, 1)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _error(exc, code: int) -> int:

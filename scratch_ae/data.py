@@ -297,7 +297,7 @@ def _download(name: str, folder: Path, fnames: list[str]) -> list[str]:
         errors = []
         for mirror in _MIRRORS[name]:
             url = mirror + fname
-            print(f"scratch_ae: downloading {url}", file=sys.stderr)
+            print(f"scratch-ae: downloading {url}", file=sys.stderr)
             try:
                 body = _fetch(url)
             except (OSError, ValueError, http.client.HTTPException) as e:
