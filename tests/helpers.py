@@ -21,6 +21,12 @@ def away_from_zero(x, gap=0.1):
     return np.sign(x) * (np.abs(x) + gap) + (x == 0) * gap
 
 
+def distinct(shape, seed=0):
+    """Distinct values at least 0.1 apart, so no max-pool tie is within the checker's step."""
+    n = int(np.prod(shape))
+    return (np.random.default_rng(seed).permutation(n) * 0.1 - n * 0.05).reshape(shape)
+
+
 # ------------------------------------------------------------------------------ models and data
 
 
