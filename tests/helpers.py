@@ -1,7 +1,7 @@
 """Small helpers that several test files share (this is not a test file: it proves nothing).
 
-Inputs for the layer tests (random arrays, values kept away from kinks and ties) and models for
-the training tests. NumPy and scratch_ae only.
+Inputs for the layer tests (random arrays, values kept away from kinks and ties), tiny models
+and data for the training tests, and a stand-in for a CuPy array. NumPy and scratch_ae only.
 """
 
 import numpy as np
@@ -61,3 +61,24 @@ def tiny_ae(seed=0):
     backend.seed(seed)
     return sa.Autoencoder([sa.Dropout(0.2), sa.Dense(12, 5), sa.SELU()],
                           [sa.Dense(5, 12), sa.Sigmoid()], loss="bce")
+
+
+def six_wide_ae():
+    """A 6-3-6 autoencoder, BCE, seeded."""
+    backend.seed(0)
+    return sa.Autoencoder([sa.Dense(6, 3), sa.SELU()], [sa.Dense(3, 6), sa.Sigmoid()],
+                          loss="bce")
+
+
+# ------------------------------------------------------------------------------ devices
+
+
+class FakeCupyArray:
+    """Looks like a CuPy array to the module-name check, without CuPy being installed."""
+
+    shape = (2, 3)
+    dtype = np.dtype(np.float32)
+    ndim = 2
+
+
+FakeCupyArray.__module__ = "cupy._core.core"

@@ -28,6 +28,7 @@ from scratch_ae import (
     Tanh,
     backend,
 )
+from scratch_ae.backend import BackendError, available_backends
 from scratch_ae.layers.conv import Conv2D
 
 # ------------------------------------------------------------------------------ dtypes
@@ -106,6 +107,20 @@ def test_to_numpy_and_astype_move_params_and_grads():
         assert layer.grads[name].shape == layer.params[name].shape
     y = model.forward(np.random.default_rng(0).uniform(size=(2, 1, 28, 28)))
     assert y.dtype == np.float64 and y.shape == (2, 1, 28, 28)
+
+
+def _cupy_usable():
+    return available_backends()["cupy"][0]
+
+
+def test_model_to_numpy_is_a_no_op_on_the_host():
+    d = Dense(3, 2)
+    w = d.params["W"]
+    assert d.to("numpy") is d
+    np.testing.assert_array_equal(d.params["W"], w)
+    if not _cupy_usable():
+        with pytest.raises(BackendError, match="not usable here"):
+            d.to("cupy")
 
 
 def test_same_seed_gives_same_weights():

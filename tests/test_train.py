@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import synthetic_digits, tiny_ae, tiny_data
+from helpers import six_wide_ae, synthetic_digits, tiny_ae, tiny_data
 
 import scratch_ae as sa
 from scratch_ae import (
@@ -22,6 +22,7 @@ from scratch_ae import (
     Sequential,
     Sigmoid,
     backend,
+    train,
 )
 from scratch_ae.layers import Layer
 from scratch_ae.train import History, evaluate, fit, predict
@@ -290,6 +291,16 @@ def test_x_without_batch_axis_is_rejected():
 def test_epochs_and_batch_size_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         fit(_small_model(), synthetic_digits(4), verbose=False, **kwargs)
+
+
+def test_check_data_scans_once_not_per_batch(monkeypatch):
+    """Validation is done at fit's entry: the finite scan runs once per array, not per batch."""
+    calls = []
+    real = train.check_data
+    monkeypatch.setattr(train, "check_data", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    X = np.random.default_rng(0).random((64, 6), dtype=np.float32)
+    six_wide_ae().fit(X, epochs=2, batch_size=4, validation_data=X[:8], verbose=False)
+    assert calls == ["X", "validation X"]  # each checked once, not per batch or epoch
 
 
 def test_evaluate_and_predict_do_not_depend_on_batch_size():
