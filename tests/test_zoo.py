@@ -1,4 +1,5 @@
-"""The zoo: every recipe builds with its documented size, trains a step, saves and loads."""
+"""scratch_ae/models/zoo.py: every recipe builds with its documented size, trains a step, saves
+and loads."""
 
 import re
 
