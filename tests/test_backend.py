@@ -1,5 +1,6 @@
-"""The backend switch: selection, the environment variable, availability reports, lazy CuPy,
-the mixed-array check (simulated without CuPy), seeded generators."""
+"""scratch_ae/backend.py: the backend switch: selection, the environment variable, availability
+reports, lazy CuPy, the mixed-array check (simulated without CuPy), seeded generators, and the
+CUDA probe (on fake_cupy)."""
 
 import os
 import subprocess
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import FakeCupyArray
 
-from scratch_ae import MSE, Dense, backend
+from scratch_ae import Dense, backend
 from scratch_ae.backend import (
     BackendError,
     available_backends,
@@ -18,21 +20,6 @@ from scratch_ae.backend import (
     set_backend,
     use_backend,
 )
-
-
-class FakeCupyArray:
-    """Looks like a CuPy array to the module-name check, without CuPy being installed."""
-
-    shape = (2, 3)
-    dtype = np.dtype(np.float32)
-    ndim = 2
-
-
-FakeCupyArray.__module__ = "cupy._core.core"
-
-
-def _cupy_usable():
-    return available_backends()["cupy"][0]
 
 
 def test_get_array_module_of_numpy_arrays():
@@ -146,11 +133,6 @@ def test_mixing_host_and_device_arrays_is_a_type_error():
     assert not backend.is_cupy_array(np.zeros(2))
 
 
-def test_a_loss_refuses_mixed_arrays():
-    with pytest.raises(TypeError, match="mixed in MSE"):
-        MSE().forward(np.zeros((2, 3), np.float32), FakeCupyArray())
-
-
 def test_to_numpy_and_to_device_on_the_host():
     x = np.arange(4.0)
     assert backend.to_numpy(x) is x
@@ -170,16 +152,6 @@ def test_seed_makes_generators_repeatable():
     w1 = Dense(4, 3).params["W"].copy()
     backend.seed(7)
     np.testing.assert_array_equal(Dense(4, 3).params["W"], w1)
-
-
-def test_model_to_numpy_is_a_no_op_on_the_host():
-    d = Dense(3, 2)
-    w = d.params["W"]
-    assert d.to("numpy") is d
-    np.testing.assert_array_equal(d.params["W"], w)
-    if not _cupy_usable():
-        with pytest.raises(BackendError, match="not usable here"):
-            d.to("cupy")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Callbacks: the points of fit's loop they are called at, and the library's own callbacks
-(progress bar, learning-rate schedule); the guard and the thread trial have their own files."""
+"""scratch_ae/callbacks.py: the points of fit's loop callbacks are called at, and the library's
+own callbacks (progress bar, learning-rate schedule); the guard and the thread trial have their
+own files (test_guard.py, test_threads.py)."""
 
 import numpy as np
 import pytest
@@ -122,3 +123,24 @@ def test_a_penalty_shows_in_the_epoch_logs_and_the_bar(capsys):
     hist = fit(_model(penalty=True), _x(), epochs=1, batch_size=10, verbose=True)
     assert hist["loss"][0] == pytest.approx(hist["recon"][0] + hist["penalty"][0])
     assert "penalty=" in capsys.readouterr().err
+
+
+def test_fit_sets_the_scheduled_rate_at_the_start_of_every_epoch(rng):
+    from scratch_ae import Dense, Sequential
+    from scratch_ae.models import zoo
+    from scratch_ae.optim import SGD
+
+    model = Sequential([Dense(6, 6)])
+    opt = SGD(lr=0.5)
+    seen = []
+    model.fit(rng.random((20, 6)).astype(np.float32), epochs=3, batch_size=8, optimizer=opt,
+              loss="mse", verbose=False, lr_schedule=lambda e: 0.1 / (e + 1),
+              callbacks=[lambda m, e, logs: seen.append(opt.lr)])
+    assert seen == [0.1, 0.05, 0.1 / 3]
+    deep = zoo.get_recipe("deep")
+    assert deep.lr_schedule == "cosine"
+    assert deep.lr_schedule_for(SGD(lr=0.2), 4)(0) == pytest.approx(0.2)
+    assert zoo.get_recipe("stacked").lr_schedule_for(SGD(lr=0.2), 4) is None
+    broken = zoo.Recipe(**{**deep.__dict__, "lr_schedule": "linear"})
+    with pytest.raises(ValueError, match="unknown lr_schedule 'linear'"):
+        broken.lr_schedule_for(SGD(lr=0.2), 4)

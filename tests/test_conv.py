@@ -1,8 +1,15 @@
-"""Conv and pooling layers: gradient checks, a naive-loop reference, the conv/transposed-conv
-adjoint identity, Keras output sizes, backend parity and Geron's conv autoencoder shapes."""
+"""scratch_ae/layers/conv.py: ``Conv2D`` and ``Conv2DTranspose``: gradient checks, naive-loop
+references (a sliding window, a scatter-add), the conv/transposed-conv adjoint identity, Keras'
+output sizes, Glorot init, clear errors, backend parity and Geron's conv autoencoder shapes.
+
+A few checks run over the conv and the pooling layers together (float32 kept on both CPU
+backends, ``dy`` never written into, numba equal to numpy); the pooling layers' own promises are
+in test_pooling.py.
+"""
 
 import numpy as np
 import pytest
+from helpers import distinct, randn
 
 from scratch_ae import backend
 from scratch_ae.geometry import same_pads
@@ -16,16 +23,6 @@ from scratch_ae.layers.pooling import (
 )
 
 
-def _rand(shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-def _distinct(shape, seed=0):
-    """Distinct values at least 0.1 apart, so no max-pool tie is within the checker's step."""
-    n = int(np.prod(shape))
-    return (np.random.default_rng(seed).permutation(n) * 0.1 - n * 0.05).reshape(shape)
-
-
 def _randomize(layer, seed=1):
     """Non-zero biases so that their gradients are checked against something non-trivial."""
     rng = np.random.default_rng(seed)
@@ -36,6 +33,7 @@ def _randomize(layer, seed=1):
 
 # --------------------------------------------------------------------------------------------
 # gradient checks (float64)
+
 
 CONV_CASES = [
     # in, out, kernel, stride, padding, x shape
@@ -53,7 +51,7 @@ CONV_CASES = [
 def test_conv2d_gradients(case):
     cin, cout, k, s, pad, shape = case
     layer = _randomize(Conv2D(cin, cout, k, stride=s, padding=pad))
-    assert check_layer(layer, _rand(shape)) < 1e-6
+    assert check_layer(layer, randn(shape)) < 1e-6
 
 
 TCONV_CASES = [
@@ -72,43 +70,7 @@ TCONV_CASES = [
 def test_conv2d_transpose_gradients(case):
     cin, cout, k, s, pad, op, shape = case
     layer = _randomize(Conv2DTranspose(cin, cout, k, stride=s, padding=pad, output_padding=op))
-    assert check_layer(layer, _rand(shape)) < 1e-6
-
-
-@pytest.mark.parametrize(
-    "pool, stride, pad, shape",
-    [
-        (2, None, "valid", (2, 2, 4, 4)),
-        (2, None, "valid", (1, 3, 7, 5)),  # remainder row and column dropped
-        (3, 2, "same", (2, 2, 5, 6)),  # overlapping windows
-        (2, None, "same", (1, 2, 5, 5)),
-        ((2, 3), (1, 2), "valid", (2, 1, 4, 7)),
-    ],
-)
-def test_maxpool_gradients(pool, stride, pad, shape):
-    assert check_layer(MaxPool2D(pool, stride, pad), _distinct(shape)) < 1e-6
-
-
-@pytest.mark.parametrize(
-    "pool, stride, pad, shape",
-    [
-        (2, None, "valid", (2, 2, 4, 4)),
-        (2, None, "valid", (1, 3, 7, 5)),
-        (3, 2, "same", (2, 2, 5, 6)),
-        ((2, 3), (1, 2), "same", (2, 1, 4, 7)),
-    ],
-)
-def test_avgpool_gradients(pool, stride, pad, shape):
-    assert check_layer(AvgPool2D(pool, stride, pad), _rand(shape)) < 1e-6
-
-
-def test_global_avgpool_gradients():
-    assert check_layer(GlobalAvgPool2D(), _rand((2, 3, 4, 5))) < 1e-6
-
-
-@pytest.mark.parametrize("factor, shape", [(2, (2, 3, 3, 4)), ((1, 3), (1, 2, 2, 3))])
-def test_upsampling_gradients(factor, shape):
-    assert check_layer(UpSampling2D(factor), _rand(shape)) < 1e-6
+    assert check_layer(layer, randn(shape)) < 1e-6
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,7 +172,7 @@ def _transpose_case_values(k, s, padding, op, hw, seed=0):
         return False
     layer = _randomize(Conv2DTranspose(2, 3, k, s, padding, output_padding), seed)
     layer.astype(np.float64)
-    x = _rand((2, 2, h, w), seed)
+    x = randn((2, 2, h, w), seed)
     want = _naive_conv_transpose(x, layer.params["W"], layer.params["b"], s,
                                  (rows[1], cols[1]), (rows[0], cols[0]))
     y = layer.forward(x)
@@ -263,41 +225,6 @@ def test_conv2d_transpose_every_small_geometry_matches_or_is_refused():
     assert (accepted, refused) == (60, 36)
 
 
-def test_same_padding_puts_the_extra_row_at_the_bottom_right():
-    assert same_pads(5, 2, 1) == (0, 1)
-    assert same_pads(6, 3, 2) == (0, 1)
-    assert same_pads(5, 3, 2) == (1, 1)
-    assert same_pads(4, 4, 1) == (1, 2)
-    # A 2x2 all-ones kernel on "same": the last row/column sums a single row/column + zeros.
-    layer = Conv2D(1, 1, 2, padding="same").astype(np.float64)
-    layer.params["W"][...] = 1.0
-    x = np.arange(9.0).reshape(1, 1, 3, 3)
-    y = layer.forward(x)[0, 0]
-    np.testing.assert_array_equal(y, [[8, 12, 7], [20, 24, 13], [13, 15, 8]])
-
-
-def test_maxpool_avgpool_upsample_globalavg_values():
-    x = np.arange(16.0).reshape(1, 1, 4, 4)
-    np.testing.assert_array_equal(MaxPool2D(2).forward(x)[0, 0], [[5, 7], [13, 15]])
-    np.testing.assert_array_equal(AvgPool2D(2).forward(x)[0, 0], [[2.5, 4.5], [10.5, 12.5]])
-    # "same" average pooling leaves padded cells out of the mean (Keras).
-    x3 = np.arange(9.0).reshape(1, 1, 3, 3)
-    np.testing.assert_allclose(AvgPool2D(2, padding="same").forward(x3)[0, 0],
-                               [[2.0, 3.5], [6.5, 8.0]])
-    np.testing.assert_array_equal(GlobalAvgPool2D().forward(x), [[7.5]])
-    up = UpSampling2D(2).forward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
-    np.testing.assert_array_equal(up[0, 0], [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4],
-                                             [3, 3, 4, 4]])
-
-
-def test_maxpool_layer_ties_go_to_first_maximum():
-    layer = MaxPool2D(2)
-    x = np.ones((1, 1, 2, 4))
-    layer.forward(x)
-    dx = layer.backward(np.array([[[[2.0, 3.0]]]]))
-    np.testing.assert_array_equal(dx[0, 0], [[2, 0, 3, 0], [0, 0, 0, 0]])
-
-
 # --------------------------------------------------------------------------------------------
 # conv and transposed conv are adjoint
 
@@ -337,18 +264,6 @@ def test_conv2d_transpose_output_size_follows_keras(h, k, s, pad, op, want):
     layer = Conv2DTranspose(1, 1, k, stride=s, padding=pad, output_padding=op)
     assert layer.output_shape((1, h, h)) == (1, want, want)
     assert layer.forward(np.zeros((1, 1, h, h), dtype=np.float32)).shape == (1, 1, want, want)
-
-
-def test_pool_output_sizes():
-    assert MaxPool2D(2).output_shape((4, 7, 7)) == (4, 3, 3)
-    assert MaxPool2D(2, padding="same").output_shape((4, 7, 7)) == (4, 4, 4)
-    assert MaxPool2D(3, 1).output_shape((1, 5, 6)) == (1, 3, 4)
-    assert AvgPool2D((2, 3)).output_shape((1, 6, 6)) == (1, 3, 2)
-    assert GlobalAvgPool2D().output_shape((5, 3, 3)) == (5,)
-    assert UpSampling2D((2, 3)).output_shape((2, 3, 4)) == (2, 6, 12)
-    for layer, shape in [(MaxPool2D(2), (2, 3, 7, 7)), (AvgPool2D(3, 2, "same"), (1, 2, 5, 6)),
-                         (UpSampling2D(3), (1, 1, 2, 3))]:
-        assert layer.forward(np.zeros(shape)).shape[1:] == layer.output_shape(shape[1:])
 
 
 def test_geron_conv_autoencoder_shapes_and_parameter_counts():
@@ -450,7 +365,7 @@ LAYERS = [
 @pytest.mark.parametrize("make", LAYERS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_numba_and_numpy_backends_agree(make, dtype):
-    x = _distinct((2, 3, 7, 6), seed=3).astype(dtype)
+    x = distinct((2, 3, 7, 6), seed=3).astype(dtype)
     results = {}
     for name in ("numpy", "numba"):
         backend.seed(0)

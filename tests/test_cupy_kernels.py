@@ -1,5 +1,6 @@
-"""The CUDA kernels' source, checked without a GPU (fake_cupy lets the module import). They are
-run only on a GPU: tests/test_fast_paths.py and tests/test_gpu.py, skipped (unverified) here."""
+"""scratch_ae/kernels/cupy_kernels.py: the CUDA kernels' source, checked without a GPU (fake_cupy
+lets the module import). They are run only on a GPU: tests/test_fast_paths.py and
+tests/test_gpu.py, skipped (unverified) here."""
 
 import re
 

@@ -1,5 +1,5 @@
-"""The gradient checker itself: a correct backward passes, every planted bug is caught and
-reported with the parameter, the index and both values."""
+"""scratch_ae/gradcheck.py: the gradient checker itself: a correct backward passes, every
+planted bug is caught and reported with the parameter, the index and both values."""
 
 import re
 

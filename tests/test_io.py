@@ -1,7 +1,7 @@
-"""Model files: .npz round trips, no pickle, clear errors, atomic saves."""
+"""scratch_ae/io.py: model files: .npz round trips, no pickle, clear errors. (The atomic write
+under every save: test_utils.py; the spec a file describes its model with: test_spec.py.)"""
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -83,20 +83,6 @@ def test_not_a_model_file(tmp_path):
         io.read_model_file(bad)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         io.read_model_file(tmp_path / "missing.npz")
-
-
-def test_failed_save_leaves_old_file_and_no_temp(tmp_path):
-    path = io.save_model(_stacked(0), tmp_path / "m.npz")
-    original = path.read_bytes()
-
-    def boom(f):
-        f.write(b"partial")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError, match="disk full"):
-        io.atomic_write(path, boom)
-    assert path.read_bytes() == original
-    assert os.listdir(tmp_path) == ["m.npz"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""Losses: values against independent formulas (and PyTorch when installed), gradients
-against finite differences, Keras' clipping, reductions. (The VAE's KL: test_vae.py.)"""
+"""scratch_ae/losses.py: values against independent formulas (and PyTorch when installed),
+gradients against finite differences, Keras' clipping, reductions, a clear error for mixed host
+and device arrays. (The VAE's KL: test_sampling.py.)"""
 
 import math
 
 import numpy as np
 import pytest
+from helpers import FakeCupyArray
 
 from scratch_ae import BCE, MSE, BCEWithLogits
 from scratch_ae.gradcheck import check_loss
@@ -196,3 +198,8 @@ def test_float32_in_float32_out(cls):
     loss = cls()
     assert loss.forward(p, y).dtype == np.float32
     assert loss.backward().dtype == np.float32
+
+
+def test_a_loss_refuses_mixed_arrays():
+    with pytest.raises(TypeError, match="mixed in MSE"):
+        MSE().forward(np.zeros((2, 3), np.float32), FakeCupyArray())

@@ -1,6 +1,7 @@
-"""The Numba conv fast paths' own promises: pieces of 16 images, side by side on the Numba side's
-threads with the serial loops inside each, and the same bits as one piece after the other.
-(Their equality with the layers' own code is tests/test_fast_paths.py.)"""
+"""scratch_ae/kernels/numba_conv.py: the Numba conv fast paths' own promises: pieces of 16 images,
+side by side on the Numba side's threads with the serial loops inside each, and the same bits as
+one piece after the other. (Their equality with the layers' own code is
+tests/test_fast_paths.py.)"""
 
 import threading
 

@@ -1,6 +1,6 @@
-"""The Numba elementwise loops: threads give the serial bits, SELU is exact near 0, NaN and
-infinities come out as the reference gives them. (Their equality with the layers' own code is
-tests/test_fast_paths.py.)"""
+"""scratch_ae/kernels/numba_elementwise.py: the Numba elementwise loops: threads give the serial
+bits, SELU is exact near 0, NaN and infinities come out as the reference gives them. (Their
+equality with the layers' own code is tests/test_fast_paths.py.)"""
 
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
-"""The float32 exp and log that the Numba elementwise loops inline, against float64 libm."""
+"""scratch_ae/kernels/numba_math32.py: the float32 exp and log that the Numba elementwise loops
+inline, against float64 libm."""
 
 import numpy as np
 from numba import njit

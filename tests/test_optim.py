@@ -1,5 +1,6 @@
-"""Optimizers: a few steps worked out in the test from the written formula (Keras' forms),
-and, where PyTorch is installed and its formula is the same, a run against torch.optim."""
+"""scratch_ae/optim.py: optimizers, a few steps worked out in the test from the written formula
+(Keras' forms) and, where PyTorch is installed and its formula is the same, a run against
+torch.optim; their state and arguments; the cosine schedule."""
 
 import math
 
@@ -249,24 +250,3 @@ def test_cosine_schedule_known_values_and_bad_arguments():
                 dict(lr=1e-3, epochs=3, floor=1e-3)]:
         with pytest.raises(ValueError, match="cosine_schedule needs"):
             cosine_schedule(**bad)
-
-
-def test_fit_sets_the_scheduled_rate_at_the_start_of_every_epoch(rng):
-    from scratch_ae import Dense, Sequential
-    from scratch_ae.models import zoo
-    from scratch_ae.optim import SGD
-
-    model = Sequential([Dense(6, 6)])
-    opt = SGD(lr=0.5)
-    seen = []
-    model.fit(rng.random((20, 6)).astype(np.float32), epochs=3, batch_size=8, optimizer=opt,
-              loss="mse", verbose=False, lr_schedule=lambda e: 0.1 / (e + 1),
-              callbacks=[lambda m, e, logs: seen.append(opt.lr)])
-    assert seen == [0.1, 0.05, 0.1 / 3]
-    deep = zoo.get_recipe("deep")
-    assert deep.lr_schedule == "cosine"
-    assert deep.lr_schedule_for(SGD(lr=0.2), 4)(0) == pytest.approx(0.2)
-    assert zoo.get_recipe("stacked").lr_schedule_for(SGD(lr=0.2), 4) is None
-    broken = zoo.Recipe(**{**deep.__dict__, "lr_schedule": "linear"})
-    with pytest.raises(ValueError, match="unknown lr_schedule 'linear'"):
-        broken.lr_schedule_for(SGD(lr=0.2), 4)

@@ -8,7 +8,6 @@ that error is raised by scratch_ae itself, with a message, never by NumPy deep i
 
 from __future__ import annotations
 
-import json
 import traceback
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scratch_ae as sa
-from scratch_ae import backend, data, io, spec, train
+from scratch_ae import backend, data, io, spec
 from scratch_ae.layers import (
     ELU,
     ActivityL1,
@@ -166,19 +165,3 @@ def test_read_idx_on_garbage_is_a_data_error(tmp_path_factory, blob):
     a = outcome(lambda: data.read_idx(path), data.DataError)
     if a is not None:
         assert a.dtype == np.uint8
-
-
-def test_json_of_a_described_model_is_stable():
-    """describe -> JSON -> build -> describe gives the same JSON (the file format is a fixpoint)."""
-    s = spec.describe(_model())
-    assert spec.describe(spec.build(json.loads(json.dumps(s)))) == s
-
-
-def test_check_data_scans_once_not_per_batch(monkeypatch):
-    """Validation is done at fit's entry: the finite scan runs once per array, not per batch."""
-    calls = []
-    real = train.check_data
-    monkeypatch.setattr(train, "check_data", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    X = np.random.default_rng(0).random((64, 6), dtype=np.float32)
-    _model().fit(X, epochs=2, batch_size=4, validation_data=X[:8], verbose=False)
-    assert calls == ["X", "validation X"]  # each checked once, not per batch or epoch

@@ -1,4 +1,5 @@
-"""ActivityL1 and KLSparsity: values vs formulas, gradients, contract, effect on training."""
+"""scratch_ae/layers/regularizers.py: ActivityL1 and KLSparsity: values vs formulas, gradients,
+contract, effect on training."""
 
 import os
 

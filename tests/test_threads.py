@@ -1,5 +1,5 @@
-"""The thread policy: never BLAS and Numba parallel at once, no more threads than free cores,
-environment variables and set_threads() win, and fit applies it."""
+"""scratch_ae/threads.py: the thread policy: never BLAS and Numba parallel at once, no more
+threads than free cores, environment variables and set_threads() win, and fit applies it."""
 
 import numba
 import numpy as np

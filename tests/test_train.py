@@ -1,5 +1,6 @@
-"""The fit loop and whole-model arithmetic: a network worked by hand, parity with PyTorch on
-Géron's stacked autoencoder, a short real-data run, memory/dtype discipline, input errors."""
+"""scratch_ae/train.py: the fit loop and whole-model arithmetic: a network worked by hand, parity
+with PyTorch on Géron's stacked autoencoder, a short real-data run, memory/dtype discipline, input
+errors checked once at entry, what fit feeds the model, and the divergence warning."""
 
 import math
 import os
@@ -8,7 +9,9 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import six_wide_ae, synthetic_digits, tiny_ae, tiny_data
 
+import scratch_ae as sa
 from scratch_ae import (
     BCE,
     MSE,
@@ -19,6 +22,7 @@ from scratch_ae import (
     Sequential,
     Sigmoid,
     backend,
+    train,
 )
 from scratch_ae.layers import Layer
 from scratch_ae.train import History, evaluate, fit, predict
@@ -43,18 +47,6 @@ def geron_stacked_ae(dtype=np.float32):
     model = Autoencoder([Dense(784, 100), SELU(), Dense(100, 30), SELU()],
                         [Dense(30, 100), SELU(), Dense(100, 784), Sigmoid()], loss="bce")
     return model.astype(dtype)
-
-
-def _synthetic_digits(n, seed=0):
-    """Blobs of ink on a dark 28x28 background, flattened: digit-like statistics, no files."""
-    rs = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:28, 0:28]
-    out = np.zeros((n, 28, 28), np.float32)
-    for i in range(n):
-        for _ in range(3):
-            cy, cx = rs.uniform(8, 20, size=2)
-            out[i] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / rs.uniform(4, 12))
-    return np.clip(out, 0, 1).reshape(n, 784)
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +149,7 @@ def test_geron_stacked_ae_matches_pytorch_for_20_sgd_steps(dtype, tol):
 
         x = load_sample(flat=True).x_train[:64]
     except Exception:  # data.py or scikit-learn missing: digit-like blobs instead
-        x = _synthetic_digits(64)
+        x = synthetic_digits(64)
     x = np.ascontiguousarray(x, dtype=dtype)
     backend.seed(0)
     model = geron_stacked_ae(dtype)
@@ -185,7 +177,7 @@ def test_geron_stacked_ae_matches_pytorch_for_20_sgd_steps(dtype, tol):
 
 
 def test_fit_returns_history_per_epoch():
-    x = _synthetic_digits(40)
+    x = synthetic_digits(40)
     hist = _small_model().fit(x, epochs=3, batch_size=8, validation_data=x[:10], verbose=False,
                               optimizer=SGD(lr=1.0))
     assert isinstance(hist, History)
@@ -217,7 +209,7 @@ def test_short_run_on_digits_lowers_validation_bce(digits):
 
 def test_max_steps_stops_after_that_many_updates():
     opt = SGD(lr=0.1)
-    hist = _small_model().fit(_synthetic_digits(50), epochs=10, batch_size=4, max_steps=7,
+    hist = _small_model().fit(synthetic_digits(50), epochs=10, batch_size=4, max_steps=7,
                               optimizer=opt, verbose=False)
     assert opt.iterations == 7
     assert len(hist["loss"]) == 1  # 13 batches per epoch: stopped inside the first
@@ -251,7 +243,7 @@ def test_fit_on_float32_data_never_makes_a_float64_or_full_copy():
 
 
 def test_fit_on_float64_model_casts_batches_not_data():
-    x = _synthetic_digits(16)
+    x = synthetic_digits(16)
     model = _small_model(np.float64)
     dtypes = []
     inner = model.forward
@@ -262,7 +254,7 @@ def test_fit_on_float64_model_casts_batches_not_data():
 
 
 def test_nan_in_x_names_nan_and_its_index():
-    x = _synthetic_digits(10)
+    x = synthetic_digits(10)
     x[3, 5] = np.nan
     with pytest.raises(ValueError, match=r"NaN.*first at index \(3, 5\)"):
         fit(_small_model(), x, verbose=False)
@@ -276,7 +268,7 @@ def test_integer_x_says_to_convert(dtype):
 
 
 def test_y_with_other_n_is_rejected():
-    x = _synthetic_digits(10)
+    x = synthetic_digits(10)
     with pytest.raises(ValueError, match="Y has 9 samples but X has 10"):
         fit(_small_model(), x, x[:9], verbose=False)
     with pytest.raises(ValueError, match="validation Y has 4 samples but X has 5"):
@@ -298,11 +290,21 @@ def test_x_without_batch_axis_is_rejected():
 ])
 def test_epochs_and_batch_size_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        fit(_small_model(), _synthetic_digits(4), verbose=False, **kwargs)
+        fit(_small_model(), synthetic_digits(4), verbose=False, **kwargs)
+
+
+def test_check_data_scans_once_not_per_batch(monkeypatch):
+    """Validation is done at fit's entry: the finite scan runs once per array, not per batch."""
+    calls = []
+    real = train.check_data
+    monkeypatch.setattr(train, "check_data", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    X = np.random.default_rng(0).random((64, 6), dtype=np.float32)
+    six_wide_ae().fit(X, epochs=2, batch_size=4, validation_data=X[:8], verbose=False)
+    assert calls == ["X", "validation X"]  # each checked once, not per batch or epoch
 
 
 def test_evaluate_and_predict_do_not_depend_on_batch_size():
-    x = _synthetic_digits(50).astype(np.float64)
+    x = synthetic_digits(50).astype(np.float64)
     model = _small_model(np.float64)
     a = evaluate(model, x, batch_size=7)
     b = evaluate(model, x, batch_size=256)
@@ -320,17 +322,19 @@ def test_predict_on_empty_input():
         _small_model().predict(np.zeros((0, 784), np.float32))
 
 
-def test_absurd_learning_rate_raises_floating_point_error():
+def test_divergence_gets_a_warning():
     backend.seed(0)
-    model = Sequential([Dense(784, 64), Dense(64, 784)], loss="mse")
-    x = _synthetic_digits(64)
-    with np.errstate(all="ignore"), pytest.raises(FloatingPointError,
-                                                  match="learning rate is probably too high"):
-        fit(model, x, epochs=3, batch_size=8, optimizer=SGD(lr=1e4), verbose=False)
+    model = sa.Sequential([sa.Dense(12, 5), sa.SELU(), sa.Dense(5, 12), sa.Sigmoid()],
+                          loss="bce")
+    with pytest.warns(RuntimeWarning, match="training diverged"):
+        h = fit(model, tiny_data(), epochs=2, batch_size=8, optimizer=SGD(1e4), verbose=False)
+    assert "learning rate is probably too high" in h.warnings[0]
+    quiet = fit(tiny_ae(), tiny_data(), epochs=2, optimizer=SGD(0.1), verbose=False)
+    assert quiet.warnings == []
 
 
 def test_verbose_shows_a_progress_bar(capsys):
-    fit(_small_model(), _synthetic_digits(20), epochs=1, batch_size=5, verbose=True)
+    fit(_small_model(), synthetic_digits(20), epochs=1, batch_size=5, verbose=True)
     err = capsys.readouterr().err
     assert "epoch 1/1" in err
     assert "sample/s" in err
@@ -338,7 +342,7 @@ def test_verbose_shows_a_progress_bar(capsys):
 
 
 def test_quiet_fit_prints_nothing(capsys):
-    fit(_small_model(), _synthetic_digits(20), epochs=1, batch_size=5, verbose=False)
+    fit(_small_model(), synthetic_digits(20), epochs=1, batch_size=5, verbose=False)
     out = capsys.readouterr()
     assert out.err == "" and out.out == ""
 
@@ -480,7 +484,7 @@ def test_a_blow_up_is_one_clear_error_without_numpys_warnings_before_it():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(NonFiniteError, match="learning rate is probably too high"):
-            fit(model, _synthetic_digits(64), epochs=3, batch_size=8, optimizer=SGD(lr=1e4),
+            fit(model, synthetic_digits(64), epochs=3, batch_size=8, optimizer=SGD(lr=1e4),
                 verbose=False)
     assert [str(w.message) for w in caught] == []
     assert np.geterr()["over"] == "warn"  # and NumPy's settings are back as they were
@@ -488,7 +492,7 @@ def test_a_blow_up_is_one_clear_error_without_numpys_warnings_before_it():
 
 def test_fit_leaves_no_hook_on_the_optimizer_and_restores_the_first_layer():
     model, opt = _small_model(), SGD(lr=0.1)
-    fit(model, _synthetic_digits(8), epochs=1, batch_size=4, optimizer=opt, verbose=False)
+    fit(model, synthetic_digits(8), epochs=1, batch_size=4, optimizer=opt, verbose=False)
     assert opt.hooks == []
     assert all(layer.input_grad for layer in model.all_sublayers())
 

@@ -1,4 +1,5 @@
-"""The zoo: every recipe builds with its documented size, trains a step, saves and loads."""
+"""scratch_ae/models/zoo.py: every recipe builds with its documented size, trains a step, saves
+and loads."""
 
 import re
 
@@ -187,7 +188,7 @@ def test_cli_trains_with_after_train_pictures(name, tmp_path, capsys):
 # windows. On 6 seeds per model, the checks that finished skipped 34 to 104 kinks among the
 # 182 points tried, and the others stopped on a point with several kinks in one stencil, which
 # no finite-difference rule can tell from a wrong gradient. Their layers are checked one by
-# one and in small conv models instead (test_conv.py, test_regularizers.py).
+# one and in small conv models instead (test_conv.py, test_pooling.py, test_regularizers.py).
 # "deep" too: 1,750 SELU units per image put a kink within 2h of about one point in ten.
 # Its wiring is checked below at narrow widths (the same builder, the same layers).
 DENSE_ZOO = [n for n in EXPECTED if zoo.get_recipe(n).flat and n != "deep"]

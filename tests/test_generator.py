@@ -1,12 +1,12 @@
-"""The latent-statistics generator and greedy layer-wise training."""
+"""scratch_ae/models/generator.py: ``LatentGaussianGenerator`` fits the mean and spread (or the
+full covariance) of an autoencoder's codes and samples new images from them."""
 
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from scratch_ae import backend, data
-from scratch_ae.models import Autoencoder, LatentGaussianGenerator, zoo
-from scratch_ae.models.greedy import GreedyResult, tied_stacked, train_greedy
+from scratch_ae import data
+from scratch_ae.models import LatentGaussianGenerator, zoo
 
 
 @pytest.fixture(autouse=True)
@@ -63,25 +63,3 @@ def test_generator_on_a_real_autoencoder_and_errors():
     np.testing.assert_allclose(gen.mean, model.encode(X).mean(axis=0), rtol=1e-5, atol=1e-6)
     imgs = gen.sample(6, seed=0)
     assert imgs.shape == (6, 784) and imgs.min() >= 0 and imgs.max() <= 1
-
-
-def test_greedy_training_on_a_tiny_subset():
-    backend.seed(0)
-    ds = data.load_sample(flat=True)
-    X, Xv = ds.x_train[:256], ds.x_valid[:64]
-    res = train_greedy(X, Xv, sizes=(100, 30), epochs=2, finetune_epochs=2)
-    assert isinstance(res, GreedyResult) and isinstance(res.model, Autoencoder)
-    assert set(res.histories) == {"level1", "level2", "finetune"}
-    assert res.model.encode(X[:5]).shape == (5, 30)
-    assert res.model.predict(X[:5]).shape == (5, 784)
-    assert res.model.n_params() == zoo.build("stacked").n_params()
-    ft = res.histories["finetune"]
-    assert np.isfinite(ft["val_loss"][-1])
-    # Fine-tuning starts from the pretrained levels: already far below an untrained stack.
-    fresh = zoo.build("stacked").evaluate(Xv)["loss"]
-    assert ft["val_loss"][0] < fresh
-
-
-def test_tied_has_fewer_parameters_than_stacked():
-    tied, stacked = tied_stacked(), zoo.build("stacked")
-    assert tied.n_params() == 82_414 < stacked.n_params() == 163_814
