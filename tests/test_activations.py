@@ -154,3 +154,10 @@ def test_softplus_is_finite_and_exact_at_extremes(dtype):
         d = layer.backward(np.ones_like(x))
     np.testing.assert_allclose(d, special.expit(x.astype(np.float64)), rtol=0,
                                atol=4 * np.finfo(dtype).eps)
+
+
+def test_leaky_relu_keeps_infinities_instead_of_making_nan():
+    from scratch_ae.layers import LeakyReLU
+
+    y = LeakyReLU(0.5).forward(np.array([[np.inf, -np.inf, 2.0, -2.0]], np.float32))
+    np.testing.assert_array_equal(y, [[np.inf, -np.inf, 2.0, -1.0]])

@@ -154,14 +154,3 @@ def test_a_full_disk_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz"]  # no temp file
     assert checkpoint.run_info(tmp_path)["epoch"] == 1
     io.load_model(checkpoint.path_in(tmp_path))  # whole and readable
-
-
-# A test of the CLI (its warning line), waiting here for tests/test_cli.py to be free to edit.
-
-
-def test_the_cli_says_when_a_run_diverged(tmp_path):
-    write_set(tmp_path / "mnist", n_train=120, n_test=20)
-    r = _cli(["train", "stacked", "--dataset", "mnist", "--data-dir", str(tmp_path / "mnist"),
-              "--out", str(tmp_path / "o"), "--quiet", "--no-plots", "--epochs", "1", "--lr",
-              "1e4"])
-    assert "scratch-ae: warning: training diverged" in r.stderr, r.stderr

@@ -575,3 +575,26 @@ def test_a_closed_pipe_ends_quietly():
     p.stderr.close()
     assert p.wait(timeout=60) == 141
     assert err == b""
+
+
+def test_cli_list_shows_every_model(capsys):
+    from scratch_ae.models import zoo  # noqa: PLC0415
+
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in zoo.RECIPES:
+        assert f"\n{name} " in "\n" + out, name
+
+
+@pytest.mark.parametrize("name", ["stacked", "vae2d"])
+def test_cli_trains_with_after_train_pictures(name, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    rc = cli.main(["train", name, "--epochs", "1", "--dataset", "sample", "--out",
+                   str(tmp_path), "--quiet"])
+    assert rc == 0
+    files = {p.name for p in tmp_path.iterdir()}
+    assert f"{name}.npz" in files
+    if name == "stacked":
+        assert "stacked_generated.png" in files
+    else:
+        assert {"vae2d_samples.png", "vae2d_manifold.png"} <= files

@@ -347,3 +347,24 @@ def test_round_trip_restores_every_array_of_every_zoo_model(tmp_path, name):
             a.named_parameters(), b.named_parameters(), c.named_parameters(), strict=True):
         np.testing.assert_array_equal(lb.params[nb], la.params[na], err_msg=key)
         np.testing.assert_array_equal(lc.params[nc], la.params[na], err_msg=key)
+
+
+def test_a_directory_is_not_reported_as_missing(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        io.load_model(tmp_path)
+
+
+@pytest.mark.parametrize("header", ["{bad json", "[1, 2]"])
+def test_bad_header_json_is_a_model_file_error(tmp_path, header):
+    np.savez(tmp_path / "m.npz", __meta__=np.array(header))
+    with pytest.raises(io.ModelFileError, match="header"):
+        io.load_model(tmp_path / "m.npz")
+
+
+def test_a_hand_built_model_loads_back(tmp_path):
+    import scratch_ae as sa
+
+    model = sa.Sequential([sa.Dense(5, 3), sa.Tanh(), sa.Dense(3, 5)], loss="mse")
+    x = np.random.default_rng(0).random((2, 5), dtype=np.float32)
+    loaded = io.load_model(io.save_model(model, tmp_path / "m.npz"))
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

@@ -40,7 +40,6 @@ CROSS_CUTTING = {
     "test_transfers.py": "host/GPU traffic while training (train, backend, fake_cupy)",
     "test_tutorials.py": "tutorials/ run end to end",
     "test_step_breakdown.py": "benchmarks/step_breakdown.py",
-    "test_errors.py": "CLI error cases; to be merged into test_cli.py",
 }
 
 # Per-module test files whose docstring does not name the module, and why.

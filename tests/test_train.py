@@ -512,3 +512,61 @@ def test_fit_is_the_loop_a_learner_reads():
     source = inspect.getsource(train.fit)
     for name in ("train_step(", "tally.add(", "cbs.on_batch_end(", "history.append("):
         assert name in source
+
+
+def _stacked():
+    from scratch_ae.models import zoo  # noqa: PLC0415
+
+    return zoo.build("stacked")
+
+
+def test_pixels_in_0_255_are_rejected_for_a_bce_model():
+    X = np.random.default_rng(0).integers(0, 256, (8, 784)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"X must lie in \[0, 1\].*range from 0 to 255.*X / 255"):
+        _stacked().fit(X, verbose=False)
+    with pytest.raises(ValueError, match=r"validation X must lie in \[0, 1\]"):
+        _stacked().fit(X / 255, validation_data=X, verbose=False)
+    with pytest.raises(ValueError, match=r"X must lie in \[0, 1\]"):
+        _stacked().evaluate(X)
+    _stacked().fit(X, loss="mse", epochs=1, verbose=False)  # MSE: any range is allowed
+
+
+def test_empty_arrays_are_rejected():
+    empty = np.zeros((0, 784), np.float32)
+    with pytest.raises(ValueError, match=r"X is empty \(shape \(0, 784\)\)"):
+        _stacked().fit(empty, verbose=False)
+    with pytest.raises(ValueError, match="X is empty"):
+        _stacked().evaluate(empty)
+    with pytest.raises(ValueError, match="X is empty"):
+        _stacked().predict(empty)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool", "complex64"])
+def test_non_float_inputs_are_rejected(dtype):
+    X = np.zeros((4, 784), dtype=dtype)
+    with pytest.raises(TypeError, match=f"X must be float32 or float64, got dtype {dtype}"):
+        _stacked().fit(X, verbose=False)
+    with pytest.raises(TypeError, match=f"Dense expected a floating-point array .*{dtype}"):
+        _stacked().forward(X)
+
+
+def test_batch_size_zero_is_rejected():
+    X = np.zeros((4, 784), np.float32)
+    for call in (lambda: _stacked().fit(X, batch_size=0, verbose=False),
+                 lambda: _stacked().evaluate(X, batch_size=0),
+                 lambda: _stacked().predict(X, batch_size=0)):
+        with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+            call()
+
+
+def test_nan_inputs_are_rejected_once_at_entry():
+    X = np.full((4, 784), 0.5, np.float32)
+    X[2, 3] = np.nan
+    with pytest.raises(ValueError, match=r"1 NaN or infinite value\(s\), the first at index "
+                                         r"\(2, 3\)"):
+        _stacked().fit(X, verbose=False)
+
+
+def test_check_data_is_the_documented_entry_check():
+    with pytest.raises(TypeError, match="must be an array"):
+        sa.train.check_data([1, 2, 3])

@@ -8,7 +8,6 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from scratch_ae import backend, io
-from scratch_ae.cli import main
 from scratch_ae.gradcheck import check_model
 from scratch_ae.layers import SELU, Dense, DenseTranspose, Dropout, GaussianNoise, Sigmoid
 from scratch_ae.losses import BCE, get_loss
@@ -160,27 +159,6 @@ def test_small_zoo_like_models_gradcheck(kind, rng):
                       [Dense(3, 6), SELU(), Dense(6, 10), Sigmoid()])
     x = rng.uniform(0.05, 0.95, size=(4, 10))
     assert check_model(model, x, BCE(), training=True) < 1e-6
-
-
-def test_cli_list_shows_every_model(capsys):
-    assert main(["list"]) == 0
-    out = capsys.readouterr().out
-    for name in EXPECTED:
-        assert f"\n{name} " in "\n" + out, name
-
-
-@pytest.mark.parametrize("name", ["stacked", "vae2d"])
-def test_cli_trains_with_after_train_pictures(name, tmp_path, capsys):
-    pytest.importorskip("matplotlib")
-    rc = main(["train", name, "--epochs", "1", "--dataset", "sample", "--out", str(tmp_path),
-               "--quiet"])
-    assert rc == 0
-    files = {p.name for p in tmp_path.iterdir()}
-    assert f"{name}.npz" in files
-    if name == "stacked":
-        assert "stacked_generated.png" in files
-    else:
-        assert {"vae2d_samples.png", "vae2d_manifold.png"} <= files
 
 
 # The conv models are left out: at full size a finite difference crosses kinks everywhere.
