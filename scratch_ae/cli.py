@@ -529,6 +529,15 @@ def _add_model_commands(sub) -> None:
     p.set_defaults(func=cmd_check)
 
 
+def cmd_exercise(args) -> int:
+    from .exercises import workbook  # the substance lives there
+
+    try:
+        return workbook.run(args)
+    except workbook.ArgumentError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scratch-ae", description=DESCRIPTION, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -561,6 +570,31 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write no pictures (weights and history only; matplotlib not needed)")
     pt.set_defaults(func=cmd_train)
     _add_model_commands(sub)
+
+    pe = sub.add_parser("exercise", help="write the layers yourself: exercises graded by the "
+                                         "gradient check (guide: scratch_ae/exercises/README.md)")
+    actions = pe.add_subparsers(dest="action", required=True)
+    for action, text in (("list", "the exercises, in order, and which you have done"),
+                         ("start", "copy an exercise's starter to DIR/NAME.py (never overwrites)"),
+                         ("check", "grade DIR/NAME.py; --all: every one; --train stacked: the "
+                                   "finale")):
+        pa = actions.add_parser(action, help=text)
+        if action == "start":
+            pa.add_argument("name", help="an exercise (names: scratch-ae exercise list)")
+        if action == "check":
+            pa.add_argument("name", nargs="?", help="an exercise, e.g. dense")
+            pa.add_argument("--all", action="store_true", help="check every exercise")
+            pa.add_argument("--solution", action="store_true",
+                            help="grade the library's own code instead of yours")
+            pa.add_argument("--train", metavar="MODEL", default=None,
+                            help="stacked: train tutorial 01's autoencoder built from your layers")
+            pa.add_argument("--dataset", choices=["auto", "mnist", "sample"], default=None,
+                            help="with --train (default auto: MNIST if found, else the sample)")
+            pa.add_argument("--limit", type=int, default=None, metavar="N",
+                            help="with --train: only the first N images (a quick try)")
+        pa.add_argument("--dir", default="exercises", help="your exercises' folder "
+                                                           "(default: ./exercises)")
+    pe.set_defaults(func=cmd_exercise)
     return p
 
 

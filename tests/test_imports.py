@@ -126,7 +126,7 @@ def _levels() -> dict[str, int]:
 
 def _group(module: str) -> str:
     short = module.removeprefix("scratch_ae.")
-    for pkg in ("layers", "models", "kernels"):
+    for pkg in ("layers", "models", "kernels", "exercises"):
         if short == pkg or short.startswith(pkg + "."):
             return f"{pkg}/*"
     return short
