@@ -85,3 +85,19 @@ def test_warmup_compiles_every_loop_and_the_backend_times_it():
     nc.warmup()
     seconds = backend.warmup("numba")
     assert isinstance(seconds, float) and seconds >= 0.0
+
+
+def test_importing_the_kernel_modules_changes_no_environment_variable():
+    """The thread policy (threads.apply) sets OMP_WAIT_POLICY when it first configures the
+    threads, not an import: loading a kernel module leaves the environment alone."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = ("import os; before = dict(os.environ); import scratch_ae; "
+            "import scratch_ae.kernels.numba_conv, scratch_ae.kernels.numba_elementwise, "
+            "scratch_ae.kernels.numba_math32; "
+            "changed = sorted(set(os.environ.items()) ^ set(before.items())); print(changed)")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env, timeout=120)
+    assert out.stdout.strip() == "[]", out.stdout
