@@ -203,7 +203,8 @@ if ((FAKE)); then
     say "REHEARSAL: the 'GPU' benchmarks run at batch 128 and 32 only (on fake_cupy they are NumPy)"
 fi
 step bench_gpu 70 60 "${BENCH[@]}" --models conv stacked --batches "${GPU_BATCHES[@]}" \
-    --layer-models conv stacked --backends cupy torch-cuda --out "$WORK/bench/gpu"
+    --layer-models conv stacked --backends cupy torch-cuda torch-native-cuda \
+    --out "$WORK/bench/gpu"
 
 # The bar's baseline: the training step only (no per-layer timing), the same on every machine.
 PIN=()
@@ -223,13 +224,13 @@ if ((GPU_OK)); then
     mapfile -t OTHERS < <("$PY" -c 'from scratch_ae.models import zoo
 print("\n".join(m for m in zoo.RECIPES if m not in ("stacked", "conv")))')
     step bench_zoo_gpu 60 0 "${BENCH[@]}" --models "${OTHERS[@]}" \
-        --batches "${GPU_BATCHES[@]}" --layer-models --backends cupy torch-cuda \
+        --batches "${GPU_BATCHES[@]}" --layer-models --backends cupy torch-cuda torch-native-cuda \
         --out "$WORK/bench/zoo"
 else
     say "=== bench_zoo_gpu: skipped (no usable GPU)"
 fi
 step bench_cpu 60 0 "${BENCH[@]}" --models conv stacked --batches 1024 128 32 --layer-models \
-    --backends numpy numba torch --out "$WORK/bench/cpu"
+    --backends numpy numba torch torch-native --out "$WORK/bench/cpu"
 
 # ------------------------------------------------------------------------------ 8. merge, verdicts
 # After the deadline: these two are short and what the run is for.

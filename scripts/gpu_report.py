@@ -22,14 +22,18 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 BAR_MODEL, BAR_BATCH, BAR_RATIO, TORCH_GOAL = "conv", 1024, 20.0, 0.5
-GPU, CPU2, TORCH = "cupy", "numba@2cores", "torch-cuda"
+GPU, CPU2 = "cupy", "numba@2cores"
+TORCH = ("torch-cuda", "torch-native-cuda")  # the translated and the idiomatic PyTorch model
 
 
 def bar(merged: dict, rehearsal: bool) -> tuple[int, str]:
     """``(exit status, one line)`` for the bar, from a merged benchmark JSON."""
     rate = {(r["model"], r["batch"], r["backend"]): r["samples_per_s"]
             for r in merged["results"] if r["kind"] == "train"}
-    gpu, cpu, torch = (rate.get((BAR_MODEL, BAR_BATCH, b)) for b in (GPU, CPU2, TORCH))
+    gpu, cpu = (rate.get((BAR_MODEL, BAR_BATCH, b)) for b in (GPU, CPU2))
+    torch_rates = {b: rate[(BAR_MODEL, BAR_BATCH, b)] for b in TORCH
+                   if (BAR_MODEL, BAR_BATCH, b) in rate}
+    torch_name = max(torch_rates, key=torch_rates.get) if torch_rates else None
     where = f"{BAR_MODEL} @ batch {BAR_BATCH}"
     if rehearsal:
         return 5, (f"BAR {where}: NOT JUDGED (rehearsal on fake_cupy: its 'cupy' numbers are "
@@ -40,9 +44,10 @@ def bar(merged: dict, rehearsal: bool) -> tuple[int, str]:
     ratio = gpu / cpu
     line = (f"BAR {where}: cupy {gpu:,.0f}/s vs numba on 2 cores {cpu:,.0f}/s = {ratio:.1f}x "
             f"-> {'MET' if ratio >= BAR_RATIO else 'NOT MET'} (bar: >= {BAR_RATIO:.0f}x)")
-    if torch:
+    if torch_name:
+        torch = torch_rates[torch_name]
         vs = gpu / torch
-        line += (f"; vs torch-cuda {torch:,.0f}/s = {vs:.2f}x "
+        line += (f"; vs {torch_name} (the faster PyTorch) {torch:,.0f}/s = {vs:.2f}x "
                  f"({'meets' if vs >= TORCH_GOAL else 'below'} the {TORCH_GOAL}x goal)")
     else:
         line += "; torch-cuda: not measured"

@@ -267,6 +267,8 @@ def _merged(**rates):
                                                                         "below"]),
     ({"cupy": 50_000, "numba@2cores": 2_000}, 0, ["torch-cuda: not measured"]),
     ({"numba@2cores": 2_000, "torch-cuda": 80_000}, 4, ["NOT MEASURED", "missing: cupy"]),
+    ({"cupy": 50_000, "numba@2cores": 2_000, "torch-cuda": 80_000, "torch-native-cuda": 125_000},
+     0, ["vs torch-native-cuda (the faster PyTorch) 125,000/s = 0.40x", "below"]),
 ])
 def test_the_bar(rates, status, words):
     report = _load("scripts/gpu_report.py", "gpu_report_under_test")
