@@ -33,7 +33,9 @@ def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, m
             return real(*args)
         monkeypatch.setattr(nc, name, loop)
 
-    for name in ("_im2col_loop", "_col2im_loop", "_im2col_serial", "_col2im_serial"):
+    for name in ("_im2col_loop", "_col2im_loop", "_im2col_serial", "_col2im_serial",
+                 "_im2col_same1_loop", "_col2im_same1_loop", "_im2col_same1_serial",
+                 "_col2im_same1_serial"):
         spy(name)
     saved = dict(threads._state)
     rng = np.random.default_rng(7)
@@ -52,10 +54,12 @@ def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, m
                                     .astype(np.float32))
             out[numba_threads] = (y, dx, *(g.copy() for g in layer.grads.values()))
             # 4 pieces, forward and backward; on threads, only the serial twins, never here.
-            want = (("_im2col_serial", "_col2im_serial"), "scratch_ae-piece") \
-                if numba_threads == 2 else (("_im2col_loop", "_col2im_loop"), "MainThread")
-            assert len(seen) == 8 and all(loop in want[0] and thread.startswith(want[1])
-                                          for loop, thread in seen), seen
+            serial = numba_threads == 2
+            assert len(seen) == 8 and all(loop.endswith("_serial") == serial for loop, _ in seen)
+            where = "scratch_ae-piece" if serial else "MainThread"
+            assert all(thread.startswith(where) for _, thread in seen), seen
+            # a "same" stride-1 Conv2D takes the flat-shift loops; the transposed one cannot
+            assert all(("same1" in loop) != transpose for loop, _ in seen), seen
     finally:
         threads._state.update(saved)
         if saved["policy"] is not None:
@@ -101,3 +105,27 @@ def test_importing_the_kernel_modules_changes_no_environment_variable():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=env, timeout=120)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+@pytest.mark.parametrize("shape,k", [((3, 2, 7, 7), 3), ((2, 3, 6, 5), 3), ((2, 1, 9, 8), 5),
+                                     ((1, 2, 3, 3), 3), ((2, 2, 4, 4), 1)])
+def test_the_flat_shift_loops_give_the_row_loops_bits(shape, k):
+    """A "same" stride-1 convolution's im2col and col2im by one flat shifted copy or add per
+    (plane, offset): the same numbers as the row-by-row loops, bit for bit (col2im adds the
+    offsets in the same order; the padding entries it zeroes in its scratch col are dropped)."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape).astype(np.float32)
+    p = (k - 1) // 2
+    args = ((k, k), (1, 1), (p, k - 1 - p, p, k - 1 - p))
+    n, c, h, w = shape
+    want = np.empty((c * k * k, n * h * w), np.float32)
+    nc._im2col_loop(x, want, 0, k, k, 1, 1, p, p, h, w)
+    got = np.full_like(want, np.nan)
+    nc._im2col_into(x, got, 0, *args)
+    assert np.array_equal(got, want)
+    dcol = rng.standard_normal(want.shape).astype(np.float32)
+    ref = np.empty_like(x)
+    nc._col2im_loop(dcol, ref, k, k, 1, 1, p, p, h, w)
+    out = np.full_like(x, np.nan)
+    nc._col2im_into(dcol.copy(), out, *args, scratch=True)
+    assert np.array_equal(out, ref)
