@@ -26,6 +26,19 @@ def _fresh_backend():
 
 
 @pytest.fixture
+def threads_restored():
+    """Whatever thread policy a test sets, the next test finds the one it left."""
+    from scratch_ae import threads  # noqa: PLC0415
+
+    saved = dict(threads._state)
+    yield threads
+    threads._state.update(saved)
+    if saved["policy"] is not None:
+        threads.apply(saved["policy"])
+        threads._state.update(saved)
+
+
+@pytest.fixture
 def rng():
     """A NumPy generator with a fixed seed, for test data."""
     return np.random.default_rng(1234)

@@ -318,20 +318,10 @@ def check_row(row, name, dtype, thread_settings=((1, 1),)):
             _same(got, want, row.tol[dtype], f"{row.op} {dtype.__name__} threads {numba}")
 
 
-@pytest.fixture
-def _threads_restored():
-    saved = dict(threads._state)
-    yield
-    threads._state.update(saved)
-    if saved["policy"] is not None:
-        threads.apply(saved["policy"])
-        threads._state.update(saved)
-
-
 NUMBA_OPS = sorted({op for op, _ in backend.registered_fast_paths("numba")})
 
 
-@pytest.mark.usefixtures("_threads_restored")
+@pytest.mark.usefixtures("threads_restored")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("op", NUMBA_OPS)
 def test_numba_fast_path_equals_the_layer_code(op, dtype):

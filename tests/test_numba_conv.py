@@ -19,7 +19,8 @@ def test_a_batch_is_cut_into_pieces_of_16_images():
 
 
 @pytest.mark.parametrize("transpose", [False, True])
-def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, monkeypatch):
+def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, monkeypatch,
+                                                                   threads_restored):
     """With the Numba side parallel, run_pieces runs a conv layer's pieces on its own threads
     (each with the serial im2col/col2im): forward, dL/dx and the summed dL/dW, dL/db are the
     same bits as the pieces one after the other, and no piece ran on the calling thread."""
@@ -37,34 +38,27 @@ def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, m
                  "_im2col_same1_loop", "_col2im_same1_loop", "_im2col_same1_serial",
                  "_col2im_same1_serial"):
         spy(name)
-    saved = dict(threads._state)
     rng = np.random.default_rng(7)
     layer = (Conv2DTranspose(3, 4, 3, stride=2, padding="same") if transpose
              else Conv2D(3, 4, 3, padding="same"))
     x = rng.standard_normal((53, 3, 8, 8)).astype(np.float32)  # 4 pieces: 16+16+16+5
     out = {}
-    try:
-        for numba_threads in (1, 2):
-            threads.set_threads(blas=1, numba=numba_threads, backend_name="numba")
-            seen.clear()
-            with backend.use_backend("numba"):
-                layer.zero_grad()
-                y = layer.forward(x)
-                dx = layer.backward(np.random.default_rng(8).standard_normal(y.shape)
-                                    .astype(np.float32))
-            out[numba_threads] = (y, dx, *(g.copy() for g in layer.grads.values()))
-            # 4 pieces, forward and backward; on threads, only the serial twins, never here.
-            serial = numba_threads == 2
-            assert len(seen) == 8 and all(loop.endswith("_serial") == serial for loop, _ in seen)
-            where = "scratch_ae-piece" if serial else "MainThread"
-            assert all(thread.startswith(where) for _, thread in seen), seen
-            # a "same" stride-1 Conv2D takes the flat-shift loops; the transposed one cannot
-            assert all(("same1" in loop) != transpose for loop, _ in seen), seen
-    finally:
-        threads._state.update(saved)
-        if saved["policy"] is not None:
-            threads.apply(saved["policy"])
-            threads._state.update(saved)
+    for numba_threads in (1, 2):
+        threads.set_threads(blas=1, numba=numba_threads, backend_name="numba")
+        seen.clear()
+        with backend.use_backend("numba"):
+            layer.zero_grad()
+            y = layer.forward(x)
+            dx = layer.backward(np.random.default_rng(8).standard_normal(y.shape)
+                                .astype(np.float32))
+        out[numba_threads] = (y, dx, *(g.copy() for g in layer.grads.values()))
+        # 4 pieces, forward and backward; on threads, only the serial twins, never here.
+        serial = numba_threads == 2
+        assert len(seen) == 8 and all(loop.endswith("_serial") == serial for loop, _ in seen)
+        where = "scratch_ae-piece" if serial else "MainThread"
+        assert all(thread.startswith(where) for _, thread in seen), seen
+        # a "same" stride-1 Conv2D takes the flat-shift loops; the transposed one cannot
+        assert all(("same1" in loop) != transpose for loop, _ in seen), seen
     for got, want in zip(out[2], out[1], strict=True):
         assert got.dtype == want.dtype and np.array_equal(got, want)
 

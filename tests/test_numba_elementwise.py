@@ -13,14 +13,8 @@ from scratch_ae.losses import BCE
 
 
 @pytest.fixture
-def numba_two_threads():
-    saved = dict(threads._state)
+def numba_two_threads(threads_restored):
     threads.set_threads(blas=1, numba=2, backend_name="numba")
-    yield
-    threads._state.update(saved)
-    if saved["policy"] is not None:
-        threads.apply(saved["policy"])
-        threads._state.update(saved)
 
 
 def test_big_float32_arrays_in_blocks_on_threads_give_the_serial_bits(numba_two_threads):
@@ -46,13 +40,9 @@ def test_big_float32_arrays_in_blocks_on_threads_give_the_serial_bits(numba_two_
         assert np.array_equal(got, want)
 
 
-def test_one_thread_never_runs_blocks():
-    saved = dict(threads._state)
-    try:
-        threads.set_threads(1, backend_name="numba")
-        assert not ne._in_blocks(10 * ne.PARALLEL_MIN)
-    finally:
-        threads._state.update(saved)
+def test_one_thread_never_runs_blocks(threads_restored):
+    threads.set_threads(1, backend_name="numba")
+    assert not ne._in_blocks(10 * ne.PARALLEL_MIN)
 
 
 def test_selu_is_exact_to_a_few_ulp_near_zero():

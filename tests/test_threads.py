@@ -13,16 +13,10 @@ ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_
 
 
 @pytest.fixture(autouse=True)
-def _restore_policy(monkeypatch):
+def _restore_policy(monkeypatch, threads_restored):
     """Each test starts with no thread variables set and leaves the policy as it found it."""
     for name in ENV:
         monkeypatch.delenv(name, raising=False)
-    saved = dict(threads._state)
-    yield
-    threads._state.update(saved)
-    if saved["policy"] is not None:
-        threads.apply(saved["policy"])
-        threads._state.update(saved)
 
 
 def _machine(monkeypatch, cores, busy):
