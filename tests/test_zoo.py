@@ -230,11 +230,22 @@ def test_recipe_train_fits_by_the_recipe(monkeypatch):
     assert lines[-1].endswith("batch 8, 1 epoch, backend numpy")  # "1 epoch", not "1 epochs"
 
 
-def test_the_cli_tutorials_and_quality_benchmark_train_through_recipe_train():
+def test_the_cli_and_quality_benchmark_train_through_recipe_train_the_lessons_in_view():
+    """The CLI and the quality benchmark train zoo models through Recipe.train. The lessons
+    (tutorials/NN_*.py) build their models and call fit where the reader sees it, never
+    through the zoo; tests/test_tutorials.py checks that each lesson's model has its zoo
+    model's architecture (spec.describe) and fits with its recipe's loss, optimizer and rate,
+    batch size, epochs and schedule."""
     from pathlib import Path  # noqa: PLC0415
 
     root = Path(__file__).resolve().parents[1]
-    for rel in ("scratch_ae/cli.py", "tutorials/common.py", "benchmarks/quality.py"):
+    for rel in ("scratch_ae/cli.py", "benchmarks/quality.py"):
         text = (root / rel).read_text(encoding="utf-8")
         assert "recipe.train(" in text, rel
         assert not re.search(r"\bmodel\.fit\(|\bfit\(\s*model", text), f"{rel} fits without it"
+    lessons = sorted((root / "tutorials").glob("[0-9][0-9]_*.py"))
+    assert len(lessons) == 12
+    for lesson in lessons:
+        text = lesson.read_text(encoding="utf-8")
+        assert re.search(r"\.fit\(", text), f"{lesson.name}: no fit in view"
+        assert "recipe.train(" not in text and "zoo." not in text, lesson.name
