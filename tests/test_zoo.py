@@ -248,4 +248,5 @@ def test_the_cli_and_quality_benchmark_train_through_recipe_train_the_lessons_in
     for lesson in lessons:
         text = lesson.read_text(encoding="utf-8")
         assert re.search(r"\.fit\(", text), f"{lesson.name}: no fit in view"
-        assert "recipe.train(" not in text and "zoo." not in text, lesson.name
+        assert "recipe.train(" not in text, lesson.name
+        assert not re.search(r"\bzoo\.(?!py\b)\w", text), f"{lesson.name} uses the zoo"

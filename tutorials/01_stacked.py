@@ -30,8 +30,8 @@ ds = run.data(flat=True)  # pixels in [0, 1], one row of 784 per digit
 # Géron's Keras model is two `Sequential`s: an encoder `Flatten, Dense(100, selu),
 # Dense(30, selu)` and a decoder `Dense(100, selu), Dense(784, sigmoid), Reshape`. Ours is the
 # same stack of layers; each `Dense(n_in, n_out)` states its input size, which Keras infers.
-# SELU keeps activations from dying out or exploding through the layers; the sigmoid output
-# puts each pixel in (0, 1), like the targets.
+# SELU tends to keep activations from dying out or blowing up from layer to layer; the
+# sigmoid output puts each pixel in (0, 1), like the targets.
 
 # %%
 def stacked_autoencoder():
@@ -102,7 +102,7 @@ run.verdict("the AE's codes separate digits better than PCA's (k-NN)", codes["kn
             codes["pca_knn_accuracy"], names=("AE", "PCA-30"))
 
 # %% [markdown]
-# The seed tutorial goes on: "It reconstructs nicely, but we may add convolutions to improve
+# The autoencoders tutorial goes on: "It reconstructs nicely, but we may add convolutions to improve
 # the quality." Lesson 03 does; the gallery's README sets the two side by side (and says why
 # that comparison is not like with like: the convolutional code holds 576 numbers, not 30).
 

@@ -109,9 +109,10 @@ for what in ("knn_accuracy", "silhouette"):
                 codes["plain_ae"][what], names=("denoiser", "plain AE"))
 
 # %% [markdown]
-# Why denoising may not help here: noise of 0.2 on a 784-pixel digit is easy to see through,
-# and a 30-number bottleneck already forces the plain model to keep only what matters, so
-# the noise adds little pressure. The gallery's README shows how the verdicts came out.
+# Where a verdict above is a tie, one reason: a 30-number bottleneck already forces the
+# plain model to keep only what matters in a digit -- pixel noise does not fit through it
+# either -- so training on noise adds little pressure. The gallery's README collects the
+# verdicts of every lesson.
 
 # %%
 results = run.finish()

@@ -318,7 +318,8 @@ class Run:
             m.setdefault("confused_pairs", []).append(knn["confused_pairs"])
             if silhouettes == "all" or (i == 0 and silhouettes == "first"):
                 draw = self.out / f"{name}_{'tsne' if method == 'tsne' else 'map'}.png"
-                sil = self._silhouette(z[:n_map], labels[:n_map], seed, method, title,
+                shown = f"{title}\n(seed {seed}, {min(n_map, len(z))} test digits)"
+                sil = self._silhouette(z[:n_map], labels[:n_map], seed, method, shown,
                                        draw if i == 0 and picture else None, limits)
                 m.setdefault("silhouette", []).append(sil)
         if pca_codes is None and m["code_size"] < 784:
