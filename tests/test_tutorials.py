@@ -251,6 +251,26 @@ def test_a_lesson_runs_top_to_bottom_as_a_notebook(tmp_path, monkeypatch):
     assert "QUICK mode" in printed and "k-NN accuracy" in printed
 
 
+def test_run_all_fresh_starts_from_no_weights_and_no_old_figures(tmp_path):
+    """What make_gallery.sh relies on for "from a clean state"."""
+    gallery, weights = tmp_path / "gallery", tmp_path / "weights"
+    (gallery / "10_linear_pca").mkdir(parents=True)
+    (gallery / "10_linear_pca" / "old_figure.png").write_bytes(b"stale")
+    weights.mkdir()
+    (weights / "linear-0123456789abcdef.npz").write_bytes(b"stale")
+    r = subprocess.run([sys.executable, "-m", "tutorials.run_all", "--only", "10", "--fresh",
+                        "--gallery", str(gallery), "--weights-dir", str(weights), "--quick",
+                        "--dataset", "sample", "--seeds", "1", "--backend", "numpy"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = gallery / "10_linear_pca"
+    assert not (out / "old_figure.png").exists()
+    assert not (weights / "linear-0123456789abcdef.npz").exists()
+    assert json.loads((out / "timing.json").read_text())["10_linear_pca"]["exit"] == 0
+    assert json.loads((out / "metrics.json").read_text())["models"]["linear"][
+        "weights_reused"] == [False]
+
+
 # -- errors: one line, exit 2 for a bad argument, 1 for anything else ----------------------
 @pytest.mark.parametrize("argv, message", [
     (["--epochs", "-1"], "--epochs must be a positive integer, got -1"),

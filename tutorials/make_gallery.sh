@@ -8,5 +8,6 @@
 # NUMBA_NUM_THREADS or OMP_NUM_THREADS, when set, win as usual.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python -m tutorials.run_all --dataset mnist --fresh "$@"
+GALLERY_COMMAND="bash tutorials/make_gallery.sh${*:+ $*}" \
+    python -m tutorials.run_all --dataset mnist --fresh "$@"
 python -m tutorials.summary

@@ -72,7 +72,10 @@ def main(argv=None) -> int:
     gallery, weights = Path(args.gallery), Path(args.weights_dir)
     if args.fresh:
         shutil.rmtree(weights, ignore_errors=True)
-    record = {"command": " ".join(["python -m tutorials.run_all", *(argv or sys.argv[1:])]),
+    # make_gallery.sh names itself; run directly, this module's command line is the record
+    command = os.environ.get("GALLERY_COMMAND") or " ".join(
+        ["python -m tutorials.run_all", *(argv or sys.argv[1:])])
+    record = {"command": command,
               "commit": _commit(), "started": _now(), "cpus": os.cpu_count(),
               "load_average_start": os.getloadavg()[0], "backend": args.backend,
               "lessons": [s.stem for s in scripts],
