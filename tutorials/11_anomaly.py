@@ -101,7 +101,8 @@ for label, e in ((without_label, scores[without_label][first]), (pca_label, pca_
     curves[f"{label} (AUC {roc_auc_score(is_new, e):.3f})"] = (fpr, tpr)
 run.figure(viz.plot_lines(curves, run.out / "roc.png", xlabel="false positive rate",
                           ylabel="true positive rate", diagonal=True,
-                          title=f"spotting the unseen digit {digit} by reconstruction error"))
+                          title=f"spotting the unseen digit {digit} by reconstruction error "
+                                f"(seed {first})"))
 x = ds.x_test[is_new == 1][:10]
 run.figure(viz.plot_reconstructions(
     x, without[first].reconstruct(x), run.out / "holdout_reconstructions.png",
