@@ -10,7 +10,7 @@ whose lessons have not run yet is "pending".
 
 from __future__ import annotations
 
-from .verdicts import FAILS, HOLDS, TIE, count_seeds, show, spread, verdict
+from .verdicts import FAILS, HOLDS, TIE, count_seeds, seeds_note, show, spread, verdict
 
 GENERATORS = {"stacked_ae": "stacked AE, codes ~ N(mean, std²) per unit (08)",
               "stacked_ae_full_cov": "stacked AE, codes ~ N(mean, Cov) (08)",
@@ -35,6 +35,11 @@ def need(g: dict, lesson: str, *path):
 
 def word(v: str, holds: str = HOLDS, tie: str = TIE, fails: str = FAILS) -> str:
     return {HOLDS: holds, TIE: tie, FAILS: fails}[v]
+
+
+def noted(text: str, *results) -> str:
+    """A verdict, flagged when one of its results comes from a single seed."""
+    return text + seeds_note(*results)
 
 
 def pct(x, digits: int = 0) -> str:
@@ -62,7 +67,7 @@ def convolutions(g):
     pca = need(g, "12_deep_hinton", "hinton", "pca30_se")
     d = word(verdict(deep, cv, "lower"), "below conv's", "a tie with conv's", "above conv's")
     return ("01, 03", "test squared error per image: conv AE vs stacked AE",
-            f"conv {show(cv, 2)} vs stacked {show(st, 2)}", verdict(cv, st, "lower"),
+            f"conv {show(cv, 2)} vs stacked {show(st, 2)}", noted(verdict(cv, st, "lower"), cv, st),
             f"Not like with like: conv's code holds 576 numbers, the stacked AE's 30. With a "
             f"30-number code, 12's deep AE gets {show(deep, 2)}, {d} (PCA-30: {pca:.2f}).")
 
@@ -78,7 +83,7 @@ def sparse(g):
     return ("02",
             "L1 model: share of code activations below 0.05, against one half",
             f"{pct(share)} (mean activation {show(code['code']['mean_activation'])})",
-            verdict(share, 0.5),
+            noted(verdict(share, 0.5), share),
             f"At a price: test squared error {show(code['test_se_per_image'], 1)}, "
             f"{ratio:.1f}× the stacked AE's {show(st['test_se_per_image'], 2)}; the classifier "
             f"reads {pct(code['recognised'])} of its reconstructions as the right digit "
@@ -100,7 +105,7 @@ def conv_clusters(g):
             "codes of test digits: conv AE (576 numbers) vs stacked AE (30)",
             f"k-NN {show(cv['knn_accuracy'])} vs {show(st['knn_accuracy'])}; silhouette "
             f"{show(cv['silhouette'])} vs {show(st['silhouette'])}",
-            f"k-NN: {k}; silhouette: {s}",
+            noted(f"k-NN: {k}; silhouette: {s}", cv["knn_accuracy"], st["knn_accuracy"]),
             f"Code sizes differ. Conv's k-NN is {v576} PCA-576's "
             f"({show(cv['pca_knn_accuracy'])}) and {v30} PCA-30's "
             f"({show(cv['pca30_knn_accuracy'])}); 12's 30-number deep AE gets {show(deep)}.")
@@ -128,7 +133,7 @@ def denoise_clusters(g, lesson, key):
             "trained on clean digits as long (10 epochs, SGD 1.0)",
             f"k-NN {show(d['knn_accuracy'])} vs {show(p['knn_accuracy'])}; silhouette "
             f"{show(d['silhouette'])} vs {show(p['silhouette'])}",
-            f"k-NN: {k}; silhouette: {s}",
+            noted(f"k-NN: {k}; silhouette: {s}", d["knn_accuracy"], p["knn_accuracy"]),
             "Lesson 01's model (20 epochs at 1.5) would not be a fair opponent; this one "
             f"starts from the same initial weights ({count_seeds(d['knn_accuracy'])}).")
 
@@ -159,7 +164,7 @@ def gauss_cleaning(g):
             "squared error to the clean digits, from x + N(0, 0.2²): denoiser vs the same "
             "network trained on clean digits as long",
             f"{show(den, 2)} vs {show(plain, 2)} (the noisy input itself: {noisy:.2f})",
-            verdict(den, plain, "lower"), plain_too)
+            noted(verdict(den, plain, "lower"), den, plain), plain_too)
 
 
 @says('Dropout: "the network will have learned how to rebuild the missing pixels"')
@@ -170,7 +175,8 @@ def dropout_rebuild(g):
     return ("07", "squared error to the whole digits, from half their pixels: denoiser vs "
             "the same network trained on clean digits as long",
             f"{show(den, 2)} vs {show(plain, 2)} (the damaged input itself: "
-            f"{d['se_per_image_of_damaged_input']:.2f})", verdict(den, plain, "lower"),
+            f"{d['se_per_image_of_damaged_input']:.2f})", noted(verdict(den, plain, "lower"), den,
+                                                                plain),
             "Each model is given the damaged digit in the form it trained on: the denoiser "
             "with the kept pixels doubled (as its dropout layer did), the plain AE in [0, 1].")
 
@@ -184,8 +190,8 @@ def ae_generator(g):
     return ("08",
             "Fréchet distance to real test digits (classifier features): AE samples vs real "
             "digits", f"{show(ae['frechet'], 1)} vs {show(ae['frechet_real_vs_real'], 1)}",
-            word(v, "holds: far from real digits", "tie: as close as real digits",
-                 "does not hold: closer than real digits"),
+            noted(word(v, "holds: far from real digits", "tie: as close as real digits",
+                       "does not hold: closer than real digits"), ae["frechet"]),
             f"Top-class probability is lenient: {show(ae['mean_top_prob'])} for these "
             f"samples, {real:.3f} for real digits. Codes from a full-covariance Gaussian: "
             f"Fréchet {show(fc, 1)}.")
@@ -201,8 +207,8 @@ def vae_generator(g):
     return ("09",
             "Fréchet distance to real test digits: VAE samples vs the stacked AE's (08's "
             "recipe)", f"{show(v['frechet'], 1)} vs {show(a['frechet'], 1)} (real digits "
-            f"{show(v['frechet_real_vs_real'], 1)})", verdict(v["frechet"], a["frechet"],
-                                                              "lower"),
+            f"{show(v['frechet_real_vs_real'], 1)})",
+            noted(verdict(v["frechet"], a["frechet"], "lower"), v["frechet"], a["frechet"]),
             "Two generators as the tutorial builds them, not like-sized models (a 10-number "
             "VAE trained 25 epochs with RMSprop; a 30-number AE, 20 epochs of SGD). Drawn "
             f"from a full-covariance Gaussian instead, the AE's codes give Fréchet "
@@ -222,8 +228,8 @@ def pca_equivalent(g):
             f"{show(lin, 3)} vs {r['pca_se_per_image']:.3f} (gap {pct(r['relative_gap'], 2)}); "
             f"principal angles: median {show(r['median_angle_deg'], 1)}°, largest "
             f"{show(r['max_angle_deg'], 1)}°",
-            word(verdict(r["relative_gap"], 0.01, "lower"), "holds: within 1%",
-                 "tie with the 1% bar", "does not hold: over 1%"),
+            noted(word(verdict(r["relative_gap"], 0.01, "lower"), "holds: within 1%",
+                       "tie with the 1% bar", "does not hold: over 1%"), r["relative_gap"]),
             f"True of a *linear* AE. With SELUs and the same 30-number code (01's model) the "
             f"error is {show(st, 2)}, {vs} PCA's.")
 
@@ -238,7 +244,7 @@ def anomaly(g):
                  "a loss")
     return ("11",
             f"ROC AUC for unseen {d}s: AE trained without them vs PCA-30 fitted without them",
-            f"{show(ae)} vs {pca:.3f}", verdict(ae, pca),
+            f"{show(ae)} vs {pca:.3f}", noted(verdict(ae, pca), ae),
             f"Partly \"{d}s are hard\": an AE that saw {d}s in training still scores "
             f"{show(saw)}; holding them out is {added}.")
 
@@ -254,8 +260,8 @@ def pretraining(g):
     return ("12",
             f"test squared error per image after the same {epochs} epochs of Adam: random "
             "init vs greedy pretraining", f"{show(direct, 2)} vs {show(pre, 2)}",
-            word(v, "holds: random init did better", "holds: a tie, pretraining did not help",
-                 "does not hold: pretraining helped"),
+            noted(word(v, "holds: random init did better", "holds: a tie, pretraining did not "
+                       "help", "does not hold: pretraining helped"), direct, pre),
             "Pretraining here is shallow autoencoders, one epoch per level (Géron's way), not "
             "the paper's RBMs, and the units are SELUs, not logistic ones.")
 
@@ -269,8 +275,9 @@ def hinton(g):
             "ours from random weights vs the paper's 3.00",
             f"{show(direct, 2)} (PCA-30: ours {h['pca30_se']:.2f}, the paper's "
             f"{h['paper_pca30_se']:.2f})",
-            word(verdict(direct, h["paper_autoencoder_se"], "lower"), "holds: below 3.00",
-                 "holds: matches 3.00 within the spread", "does not hold: above 3.00"),
+            noted(word(verdict(direct, h["paper_autoencoder_se"], "lower"), "holds: below 3.00",
+                       "holds: matches 3.00 within the spread", "does not hold: above 3.00"),
+                  direct),
             "Not the paper's training: SELU units, Adam with a cosine-decayed rate for "
             f"{h['epochs']} epochs, no pretraining (the paper: logistic units, RBM "
             "pretraining, conjugate gradients). PCA-30 agreeing says the measure is the same.")
