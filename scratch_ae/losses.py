@@ -88,22 +88,19 @@ class BCE(Loss):
         self._check(y_pred, y_true)
         y = y_true.astype(y_pred.dtype, copy=False)
         if fused := backend.fast("bce", y_pred, y):  # Numba: loss and gradient in one pass
-            value, self.fused_grad = fused(y_pred, y, EPS, self.denom)
+            value, self.grad = fused(y_pred, y, EPS, self.denom)
             return value
-        self.fused_grad = None
         xp = get_array_module(y_pred)
         p = xp.clip(y_pred, EPS, 1 - EPS)
         terms = y * xp.log(p) + (1 - y) * xp.log(1 - p)
-        # What backward needs: the clipped p, the targets, and where the clip is not flat.
-        self.p, self.y = p, y
-        self.inside = (y_pred >= EPS) & (y_pred <= 1 - EPS)
+        # dL/dp now, while p is at hand (backward hands it on): 0 where the clip is flat. Kept
+        # instead of p, y and the mask, it is one array, not three, alive until backward.
+        inside = (y_pred >= EPS) & (y_pred <= 1 - EPS)
+        self.grad = (p - y) / (p * (1 - p)) * inside / p.dtype.type(self.denom)
         return -terms.sum() / self.denom
 
     def backward(self):
-        if self.fused_grad is not None:
-            return self.fused_grad
-        p, y = self.p, self.y
-        return (p - y) / (p * (1 - p)) * self.inside / p.dtype.type(self.denom)
+        return self.grad
 
 
 class BCEWithLogits(Loss):

@@ -223,17 +223,17 @@ BCE = [
             "dL/dp is not 0 where p was clipped: outside [EPS, 1 - EPS] the clipped loss is "
             "flat, so no gradient passes (the clip's derivative is 0 there).",
             (_bce_gradient_everywhere,),
-            plant=(("(p - y) / (p * (1 - p)) * self.inside /", "(p - y) / (p * (1 - p)) /"),)),
+            plant=(("(p - y) / (p * (1 - p)) * inside /", "(p - y) / (p * (1 - p)) /"),)),
     Mistake("sign",
             "dL/dp has the wrong sign: L = -(y log p + (1 - y) log(1 - p)), so dL/dp = (p - y) / "
             "(p (1 - p)), positive where p is above the target.",
             (lambda c, r: {"dL/dp": -r["dL/dp"]},),
-            plant=(("return (p - y) / (p * (1 - p))", "return (y - p) / (p * (1 - p))"),)),
+            plant=(("= (p - y) / (p * (1 - p))", "= (y - p) / (p * (1 - p))"),)),
     Mistake("not_divided",
             "dL/dp is not divided by denom: the loss is a mean over N*D terms (N with 'sum'), "
             "and so is its gradient.",
             (lambda c, r: {"dL/dp": r["dL/dp"] * _denom(c)},),
-            plant=(("* self.inside / p.dtype.type(self.denom)", "* self.inside"),)),
+            plant=(("* inside / p.dtype.type(self.denom)", "* inside"),)),
     Mistake("one_term",
             "the loss misses the (1 - y) log(1 - p) term: without it nothing stops p from going "
             "to 1 where the target is 0.",

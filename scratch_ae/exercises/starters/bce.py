@@ -27,6 +27,8 @@ class BCE(Loss):
         and ``self.denom``: N*D for "mean", N for "sum"). Keep what backward needs -- the
         clipped p, the targets, and where p was inside the clip range. Return L, ONE number.
     backward(): return dL/dy_pred, of y_pred's shape and dtype (0 where p was clipped).
+    (The library computes dL/dp in forward, while p is at hand, and its backward hands it on;
+    either way is right.)
 
     Hint: ``np.clip(p, EPS, 1 - EPS)`` returns a new array; never clip y_pred in place.
     """
