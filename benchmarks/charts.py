@@ -39,6 +39,13 @@ def machine() -> dict:
     return {"cpu": cpu, "isa": isa, "openblas_kernel": kernel}
 
 
+def _thousands(value, _pos=None) -> str:
+    """A tick label: 60000 -> "60k", 2500 -> "2.5k", 800 -> "800"."""
+    if abs(value) >= 1000:
+        return f"{value / 1000:.3g}k"
+    return f"{value:.3g}"
+
+
 def bar_chart(groups, path, title, ylabel="training samples per second") -> Path:
     """One panel per configuration (each with its own scale: a conv model's rate would vanish
     beside a dense one's), a bar per contender. ``groups`` is
@@ -49,6 +56,7 @@ def bar_chart(groups, path, title, ylabel="training samples per second") -> Path
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
+    from matplotlib.ticker import FuncFormatter  # noqa: PLC0415
 
     names = list(dict.fromkeys(name for _, bars in groups for name, _, _ in bars))
     ours_names = [n for n in names if any(o for _, bars in groups for m, _, o in bars if m == n)]
@@ -58,7 +66,7 @@ def bar_chart(groups, path, title, ylabel="training samples per second") -> Path
         for i, n in enumerate(picked):
             colors[n] = cmap(0.45 + 0.4 * i / max(len(picked) - 1, 1))
     fig, axes = plt.subplots(1, max(len(groups), 1), squeeze=False,
-                             figsize=(0.6 + 2.0 * max(len(groups), 1), 3.6))
+                             figsize=(0.6 + 2.0 * max(len(groups), 1), 4.0))
     for ax, (label, bars) in zip(axes[0], groups, strict=False):
         for i, (name, value, _) in enumerate(bars):
             ax.bar(i, value, color=colors[name], edgecolor="black", linewidth=0.5, label=name)
@@ -68,12 +76,13 @@ def bar_chart(groups, path, title, ylabel="training samples per second") -> Path
         ax.set_title(f"{label}{ratio}", fontsize=10)
         ax.set_xticks([])
         ax.tick_params(axis="y", labelsize=8)
-        ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 3))
+        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     axes[0][0].set_ylabel(ylabel)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))  # the bottom tenth holds the legend, under the bars
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[n], ec="black", lw=0.5) for n in names]
-    fig.legend(handles, names, loc="upper left", bbox_to_anchor=(1.0, 0.9), fontsize=8,
+    fig.legend(handles, names, loc="lower center", ncol=min(len(names), 4), fontsize=8,
                frameon=False)
-    fig.suptitle(title, fontsize=10, y=1.13)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return Path(path)
