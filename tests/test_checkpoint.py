@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Runs `scratch-ae` with a real SIGINT sent to itself at training step K (counted over the run).
 SIGINT_AT_STEP = """
 import os, signal, sys
+# What Ctrl-C meets in a terminal: Python's own handler. A suite started in the background
+# (`cmd &`, nohup) passes SIGINT on ignored, and an ignored signal would never interrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import scratch_ae.train as t
 K, n, real = int(os.environ["SIGINT_AT_STEP"]), [0], t.train_step
 def train_step(*a):
