@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,11 +31,8 @@ SETTINGS = (("numpy", "2"), ("numba", "1"), ("numba", "2"), ("numba", "1+2"))
 
 def _spawn(root: Path, lib, model, batch, threads, pool):
     env = ct._worker_env(lib, threads, pool)
-    env["PYTHONPATH"] = str(root)
-    return subprocess.Popen([sys.executable, str(root / "benchmarks" / "compare_torch.py"),
-                             "--worker", lib, model, batch, str(threads)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-                            cwd=root)
+    env["PYTHONPATH"] = str(root)  # that checkout's scratch_ae, not this one's
+    return ct._spawn([lib, model, batch, str(threads)], env, root)
 
 
 def run_config(config, roots, args, pool):
@@ -45,18 +41,8 @@ def run_config(config, roots, args, pool):
     procs = {k: _spawn(roots[k[0]], k[1], model, batch, k[2], pool) for k in keys}
     for proc in procs.values():
         ct._read(proc)  # ready
-    turns = {k: [] for k in keys}
-    for r in range(args.rounds):
-        for k in keys if r % 2 == 0 else keys[::-1]:
-            time.sleep(args.pause)
-            procs[k].stdin.write(f"run {args.seconds}\n")
-            procs[k].stdin.flush()
-            turns[k].append(ct._read(procs[k])["samples_per_s"])
-    for proc in procs.values():
-        proc.stdin.write("quit\n")
-        proc.stdin.flush()
-        ct._read(proc)
-        proc.wait()
+    turns = ct.take_turns(procs, keys, args)
+    ct.stop(procs)
     return {f"{s} {lib} {t}": statistics.median(v) for (s, lib, t), v in turns.items()}
 
 

@@ -317,10 +317,13 @@ def _loadavg() -> str:
         return "unknown"
 
 
-def _spawn(args_list, env=None):
-    return subprocess.Popen([sys.executable, __file__, "--worker", *args_list],
+def _spawn(args_list, env=None, root=ROOT):
+    """A worker process of ``root``'s copy of this script (another checkout's, for
+    before_after.py)."""
+    return subprocess.Popen([sys.executable, str(root / "benchmarks" / "compare_torch.py"),
+                             "--worker", *args_list],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            env=env, cwd=ROOT)
+                            env=env, cwd=root)
 
 
 def _worker_env(lib, threads, pool=None):
@@ -354,6 +357,30 @@ def sgemm_peak(threads_list) -> dict:
     return out
 
 
+def take_turns(procs: dict, keys: list, args) -> dict:
+    """``{key: samples/s of each turn}``: the workers ``procs[key]`` run ``args.rounds`` turns
+    of ``args.seconds`` each, one at a time, A B C then C B A (so no one always goes first)."""
+    turns = {key: [] for key in keys}
+    for r in range(args.rounds):
+        for key in keys if r % 2 == 0 else keys[::-1]:
+            time.sleep(args.pause)
+            procs[key].stdin.write(f"run {args.seconds}\n")
+            procs[key].stdin.flush()
+            turns[key].append(_read(procs[key])["samples_per_s"])
+    return turns
+
+
+def stop(procs: dict) -> dict:
+    """Tell every worker to quit; ``{key: its last report}`` (its peak RSS)."""
+    last = {}
+    for key, proc in procs.items():
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        last[key] = _read(proc)
+        proc.wait()
+    return last
+
+
 def run_config(config, args, pool) -> dict:
     model_name, batch = config.split("@")
     contenders = [(lib, t) for lib in args.libraries for t in args.threads]
@@ -372,21 +399,9 @@ def run_config(config, args, pool) -> dict:
     for key, proc in procs.items():
         info[key] = _read(proc)
     load_start = _loadavg()
-    turns = {key: [] for key in contenders}
-    for r in range(args.rounds):
-        order = contenders if r % 2 == 0 else contenders[::-1]  # A B C, then C B A
-        for key in order:
-            time.sleep(args.pause)
-            procs[key].stdin.write(f"run {args.seconds}\n")
-            procs[key].stdin.flush()
-            turns[key].append(_read(procs[key])["samples_per_s"])
+    turns = take_turns(procs, contenders, args)
     load_end = _loadavg()
-    rss = {}
-    for key, proc in procs.items():
-        proc.stdin.write("quit\n")
-        proc.stdin.flush()
-        rss[key] = _read(proc)["peak_rss_mib"]
-        proc.wait()
+    rss = {key: last["peak_rss_mib"] for key, last in stop(procs).items()}
     rows = []
     for lib, t in contenders:
         v = turns[(lib, t)]
