@@ -16,7 +16,7 @@ and tutorials/summary.py writes them into tutorials/README.md, from the same fun
 
 from __future__ import annotations
 
-import math
+import statistics
 
 HOLDS, TIE, FAILS = "holds", "tie", "does not hold"
 
@@ -34,11 +34,7 @@ def values_of(x) -> list[float]:
 def spread(x) -> tuple[float, float, int]:
     """``(mean, sd, n)`` of a number or per-seed list; sd is 0.0 for a single value."""
     v = values_of(x)
-    mean = sum(v) / len(v)
-    if len(v) < 2:
-        return mean, 0.0, 1
-    sd = math.sqrt(sum((a - mean) ** 2 for a in v) / (len(v) - 1))
-    return mean, sd, len(v)
+    return statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0, len(v)
 
 
 def show(x, digits: int = 3) -> str:
