@@ -212,3 +212,35 @@ def test_no_trial_for_explicit_or_single_thread_policies():
     assert not _started(threads.Trial("numpy")).active
     threads.apply(threads.ThreadPolicy(1, 1, "busy", "numpy", "auto"))
     assert not _started(threads.Trial("numpy")).active
+
+
+def test_run_pieces_gives_each_thread_a_group_and_keeps_the_order():
+    """run_pieces: the results in the pieces' order; the caller works through the first
+    contiguous group itself (as a piece thread), a helper through the rest."""
+    import threading  # noqa: PLC0415
+
+    set_threads(blas=1, numba=2, backend_name="numba")
+    got = threads.run_pieces(
+        lambda p: (p, threading.current_thread().name, threads.on_piece_thread()), list(range(7)))
+    assert [p for p, _, _ in got] == list(range(7))
+    names = [name for _, name, _ in got]
+    assert names[:3] == [threading.current_thread().name] * 3  # groups of 3 and 4
+    assert all(name.startswith("scratch_ae-piece") for name in names[3:])
+    assert all(flag for _, _, flag in got) and not threads.on_piece_thread()
+
+
+def test_run_pieces_waits_for_the_helpers_when_the_callers_group_fails():
+    import time  # noqa: PLC0415
+
+    set_threads(blas=1, numba=2, backend_name="numba")
+    done = []
+
+    def piece(p):
+        if p == 0:
+            raise ValueError("piece 0")
+        time.sleep(0.2)
+        done.append(p)
+
+    with pytest.raises(ValueError, match="piece 0"):
+        threads.run_pieces(piece, [0, 1])
+    assert done == [1]  # the helper's piece finished before the error reached the caller
