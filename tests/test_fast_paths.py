@@ -127,10 +127,11 @@ def _conv(transposed, x, stride, padding, seed=0):
 
 
 def run_conv_forward(x, stride, padding, transposed):
+    """y, and what the layer keeps for its backward: x2 (transposed), x (Conv2D; the
+    reference keeps its col too, the Numba path builds col again in its backward)."""
     layer = _conv(transposed, x, stride, padding)
     y = layer.forward(x)
-    cache = layer.x2 if transposed else layer.col
-    return y, cache
+    return y, (layer.x2 if transposed else layer.x)
 
 
 def run_conv_backward(x, stride, padding, transposed, input_grad=True):
@@ -219,7 +220,14 @@ def _conv_inputs(dtype, transposed):
     # 37 images: two full pieces of 16 and a ragged one, on the Numba side
     return [(rng.standard_normal(s).astype(dtype), stride, padding, transposed)
             for s, stride, padding in [((37, 2, 7, 7), 2, "same"), ((5, 2, 6, 5), 1, "valid"),
-                                       ((20, 1, 8, 8), 2, "valid" if transposed else "same")]]
+                                       ((20, 1, 8, 8), 2, "valid" if transposed else "same"),
+                                       ((19, 1, 9, 7), 1, "same")]]  # a first layer: 1 channel
+
+
+def _without_input_grad(dtype, transposed):
+    """The first input, and the 1-channel one (a first layer's), with input_grad False."""
+    inputs = _conv_inputs(dtype, transposed)
+    return [*inputs, (*inputs[0], False), (*inputs[-1], False)]
 
 
 @dataclass
@@ -248,11 +256,10 @@ ROWS = [
     Row("maxpool_forward", run_maxpool_forward, _pool_inputs, EXACT),
     Row("maxpool_backward", run_maxpool_backward, _pool_inputs, SUMS),
     Row("conv2d_forward", run_conv_forward, lambda d: _conv_inputs(d, False), SUMS),
-    Row("conv2d_backward", run_conv_backward,
-        lambda d: [*_conv_inputs(d, False), (*_conv_inputs(d, False)[0], False)], SUMS),
+    Row("conv2d_backward", run_conv_backward, lambda d: _without_input_grad(d, False), SUMS),
     Row("conv2d_transpose_forward", run_conv_forward, lambda d: _conv_inputs(d, True), SUMS),
     Row("conv2d_transpose_backward", run_conv_backward,
-        lambda d: [*_conv_inputs(d, True), (*_conv_inputs(d, True)[0], False)], SUMS),
+        lambda d: _without_input_grad(d, True), SUMS),
 ]
 BY_OP = {row.op: row for row in ROWS}
 

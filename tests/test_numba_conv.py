@@ -23,7 +23,8 @@ def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, m
                                                                    threads_restored):
     """With the Numba side parallel, run_pieces runs a conv layer's pieces on its own threads
     (each with the serial im2col/col2im): forward, dL/dx and the summed dL/dW, dL/db are the
-    same bits as the pieces one after the other, and no piece ran on the calling thread."""
+    same bits as the pieces one after the other. The calling thread takes the first group of
+    pieces itself, a helper thread the rest, both with the serial loops."""
     seen = []  # (loop, thread) of every im2col/col2im loop that ran
 
     def spy(name):
@@ -52,26 +53,30 @@ def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, m
             dx = layer.backward(np.random.default_rng(8).standard_normal(y.shape)
                                 .astype(np.float32))
         out[numba_threads] = (y, dx, *(g.copy() for g in layer.grads.values()))
-        # 4 pieces, forward and backward; on threads, only the serial twins, never here.
+        # 4 pieces, forward and backward (Conv2D's backward builds each piece's col again);
+        # on threads, only the serial twins, never here.
         serial = numba_threads == 2
-        assert len(seen) == 8 and all(loop.endswith("_serial") == serial for loop, _ in seen)
-        where = "scratch_ae-piece" if serial else "MainThread"
-        assert all(thread.startswith(where) for _, thread in seen), seen
+        assert len(seen) == (8 if transpose else 12), seen
+        assert all(loop.endswith("_serial") == serial for loop, _ in seen)
+        where = {thread.split("_")[0] for _, thread in seen}  # "scratch" or "MainThread"
+        assert where == ({"MainThread", "scratch"} if serial else {"MainThread"}), seen
         # a "same" stride-1 Conv2D takes the flat-shift loops; the transposed one cannot
         assert all(("same1" in loop) != transpose for loop, _ in seen), seen
     for got, want in zip(out[2], out[1], strict=True):
         assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
-def test_the_cached_columns_are_the_references_col_matrix():
-    """Each piece writes its own columns of one (C*KH*KW, N*OH*OW) matrix: the cache is the
-    reference's ``col``, so the layer's own backward could read it too."""
-    from scratch_ae.layers.im2col import im2col  # noqa: PLC0415
-
+def test_numba_conv2d_keeps_its_input_not_its_columns():
+    """On Numba, Conv2D keeps x (not col, 9 times x's size for a 3x3 kernel) for its backward,
+    which builds each piece's col again; its gradients are the reference's (test_fast_paths)."""
     x = np.random.default_rng(9).standard_normal((37, 2, 6, 6)).astype(np.float32)
-    args = ((3, 3), (1, 1), (1, 1, 1, 1))
-    col, _ = nc.conv2d_forward(x, np.ones((4, 18), np.float32), np.zeros(4, np.float32), *args)
-    np.testing.assert_array_equal(col, im2col(x, *args))
+    layer = Conv2D(2, 4, 3, padding="same")
+    with backend.use_backend("numba"):
+        layer.forward(x)
+    assert layer.col is None and layer.x is x
+    with backend.use_backend("numpy"):
+        layer.forward(x)
+    assert layer.col.shape == (2 * 9, 37 * 6 * 6)
 
 
 def test_a_window_larger_than_the_input_is_the_references_clear_error():

@@ -88,11 +88,11 @@ class Conv2D(Layer):
 
     def forward(self, x, training=False):
         self.check_input(x, ndim=4, features=(self.in_ch, None, None))
-        self.x_shape, self.pads = x.shape, self._pads(x.shape[2:])
+        self.x, self.x_shape, self.pads = x, x.shape, self._pads(x.shape[2:])
         W2, b = self.params["W"].reshape(self.out_ch, -1), self.params["b"]  # (OC, C*KH*KW)
-        if fused := backend.fast("conv2d_forward", x):  # Numba: in pieces, on every core
-            self.col, y = fused(x, W2, b, self.kernel, self.stride, self.pads)
-            return y
+        if fused := backend.fast("conv2d_forward", x):  # Numba: in pieces, on every core;
+            self.col = None  # its backward builds each piece's col again, from self.x
+            return fused(x, W2, b, self.kernel, self.stride, self.pads)
         n = x.shape[0]
         oh, ow = output_hw(x.shape, self.kernel, self.stride, self.pads)
         self.col = im2col(x, self.kernel, self.stride, self.pads)  # (C*KH*KW, N*OH*OW)
@@ -100,12 +100,12 @@ class Conv2D(Layer):
         return y + b.reshape(1, -1, 1, 1)
 
     def backward(self, dy):
-        backend.check_same_device(dy, self.col, where="Conv2D.backward")
+        backend.check_same_device(dy, self.x, where="Conv2D.backward")
         W = self.params["W"]
         W2 = W.reshape(self.out_ch, -1)
         if fused := backend.fast("conv2d_backward", dy):  # Numba: in pieces, on every core
-            dW2, db, dx = fused(dy, self.col, W2, self.x_shape, self.kernel, self.stride,
-                                self.pads, self.input_grad)
+            dW2, db, dx = fused(dy, self.x, W2, self.kernel, self.stride, self.pads,
+                                self.input_grad)
         else:
             dy2 = channel_major(dy)                                # (OC, N*OH*OW)
             dW2 = dy2 @ self.col.T                                 # (OC, C*KH*KW)
