@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from scratch_ae import backend, guard, threads
+from scratch_ae.kernels import numba_conv
 from scratch_ae.layers import SELU, Conv2D, Conv2DTranspose, MaxPool2D, Sigmoid
 from scratch_ae.layers.im2col import col2im, im2col
 from scratch_ae.losses import BCE
@@ -331,10 +332,14 @@ NUMBA_OPS = sorted({op for op, _ in backend.registered_fast_paths("numba")})
 @pytest.mark.usefixtures("threads_restored")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("op", NUMBA_OPS)
-def test_numba_fast_path_equals_the_layer_code(op, dtype):
+def test_numba_fast_path_equals_the_layer_code(op, dtype, monkeypatch):
     # The conv layers' pieces also run side by side on two threads: the same numbers.
     settings_ = ((1, 1), (1, 2)) if op.startswith("conv") else ((1, 1),)
     check_row(BY_OP[op], "numba", dtype, settings_)
+    if op.startswith("conv"):
+        # These small layers go through in one piece; again in pieces of 16 (a ragged last).
+        monkeypatch.setattr(numba_conv, "MIN_PIECE_MACS", 0)
+        check_row(BY_OP[op], "numba", dtype, settings_)
 
 
 @pytest.mark.gpu

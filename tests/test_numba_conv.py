@@ -25,6 +25,7 @@ def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, m
     (each with the serial im2col/col2im): forward, dL/dx and the summed dL/dW, dL/db are the
     same bits as the pieces one after the other. The calling thread takes the first group of
     pieces itself, a helper thread the rest, both with the serial loops."""
+    monkeypatch.setattr(nc, "MIN_PIECE_MACS", 0)  # pieces of 16 images, however small the layer
     seen = []  # (loop, thread) of every im2col/col2im loop that ran
 
     def spy(name):
@@ -64,6 +65,23 @@ def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, m
         assert all(("same1" in loop) != transpose for loop, _ in seen), seen
     for got, want in zip(out[2], out[1], strict=True):
         assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_light_layers_take_bigger_pieces_that_share_out_evenly():
+    """16 images a piece, or 32, 64, ... for a layer with few multiply-adds per image (the
+    zoo's first conv and its transposed convs), decided by the layer and the batch alone."""
+    def sizes(n, macs):
+        pieces = nc._pieces(n, macs)
+        assert pieces[0].start == 0 and pieces[-1].stop == n
+        assert all(a.stop == b.start for a, b in zip(pieces, pieces[1:], strict=False))
+        return [s.stop - s.start for s in pieces]
+
+    assert sizes(128, 32 * 144 * 196) == [16] * 8      # Conv2D(16, 32) on 14x14
+    assert sizes(37, 32 * 144 * 196) == [16, 16, 5]
+    assert sizes(128, 16 * 9 * 784) == [64, 64]        # Conv2D(1, 16) on 28x28
+    assert sizes(32, 16 * 9 * 784) == [32]             # never more than the batch
+    assert sizes(128, 16 * 9 * 196) == [128]           # Conv2DTranspose(16, 1): 14x14 -> 28
+    assert sizes(128, 0) == [16] * 8                   # no work given: PIECE
 
 
 def test_numba_conv2d_keeps_its_input_not_its_columns():

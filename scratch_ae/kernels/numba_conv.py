@@ -372,6 +372,21 @@ def _channel_major_loop(x, out, sums, n0):
         sums[c] = acc
 
 
+@njit(cache=True, fastmath=True, nogil=True)
+def _channel_sums_loop(x, sums):
+    """sums[c] = sum of x[:, c, :], in float64 on vector lanes: the sums of
+    :func:`_channel_major_loop` without its copy."""
+    n_img, c_all, p_all = x.shape
+    xf = x.reshape(-1)
+    for c in range(c_all):
+        acc = 0.0
+        for i in range(n_img):
+            s = np.uint64((i * c_all + c) * p_all)
+            for q in range(p_all):
+                acc += xf[s + np.uint64(q)]
+        sums[c] = acc
+
+
 # --------------------------------------------------------------------------------------------
 # the fast paths (each takes the arguments of the reference code it replaces)
 
@@ -455,13 +470,23 @@ def maxpool_backward(dy, argmax, x_shape, pool, stride, pads):
 
 # Images per piece of a conv layer: the columns of 16 images of the zoo's 14x14x16 layer are
 # 1.8 MB, which stay in cache between im2col and the GEMMs that read them (whole batches of 128
-# were 1.4x slower per image).
-PIECE = 16
+# were 1.4x slower per image). A layer with little work per image (1 input or output channel)
+# takes 32, 64, ... images per piece, enough for MIN_PIECE_MACS multiply-adds: handing a piece
+# to a thread and back costs tens of microseconds, more than such a layer's 16 images take.
+# (Powers of two: a batch of 128 then splits into pieces that share out evenly over 2 or 4
+# threads.)
+PIECE, MIN_PIECE_MACS = 16, 4e6
 
 
-def _pieces(n: int) -> list[slice]:
-    """The slices of a batch of ``n`` images that go through a conv layer together."""
-    return [slice(i, min(i + PIECE, n)) for i in range(0, n, PIECE)]
+def _pieces(n: int, macs_per_image: float = 0.0) -> list[slice]:
+    """The slices of a batch of ``n`` images that go through a conv layer together: PIECE
+    images each, or PIECE times a power of two when ``macs_per_image`` (its GEMM's
+    multiply-adds per image) is small. The size depends on the layer and the batch only, never
+    on the threads, so neither do the sums of dL/dW over the pieces."""
+    size = PIECE
+    while macs_per_image and size * macs_per_image < MIN_PIECE_MACS and size < n:
+        size *= 2
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
 def _times_transpose(a, b):
@@ -501,7 +526,7 @@ def conv2d_forward(x, W2, b, kernel, stride, pads):
         y2 = W2 @ _columns(x, s, kernel, stride, pads, W2.shape[1])  # (OC, m*OH*OW)
         _channels_first_loop(y2, y[s].reshape(m, -1, p), b, m)
 
-    threads.run_pieces(piece, _pieces(n))
+    threads.run_pieces(piece, _pieces(n, W2.size * p))
     return y
 
 
@@ -522,7 +547,7 @@ def conv2d_backward(dy, x, W2, kernel, stride, pads, need_dx):
         col = _columns(x, s, kernel, stride, pads, W2.shape[1])
         return _times_transpose(dy2, col), db
 
-    return (*_sum_in_order(threads.run_pieces(piece, _pieces(n))), dx)
+    return (*_sum_in_order(threads.run_pieces(piece, _pieces(n, W2.size * p))), dx)
 
 
 def _sum_in_order(parts):
@@ -547,9 +572,9 @@ def conv2d_transpose_forward(x, W2, b, kernel, stride, pads, y_shape):
         m = s.stop - s.start
         _channel_major_loop(x[s].reshape(m, c, p), x2, np.empty(c, dtype=x.dtype), s.start)
         _col2im_into(W2.T @ x2[:, s.start * p : s.stop * p], y[s], kernel, stride, pads)
+        y[s] += b.reshape(1, -1, 1, 1)  # while the piece is in cache
 
-    threads.run_pieces(piece, _pieces(n))
-    y += b.reshape(1, -1, 1, 1)
+    threads.run_pieces(piece, _pieces(n, W2.size * p))
     return x2, y
 
 
@@ -568,10 +593,9 @@ def conv2d_transpose_backward(dy, x2, W2, x_shape, kernel, stride, pads, need_dx
             _channels_first_loop(dx2, dx[s].reshape(m, c, h * w), np.zeros(c, dy.dtype), m)
         return (_times_transpose(x2[:, s.start * h * w : s.stop * h * w], dcol),)
 
-    (dW2,) = _sum_in_order(threads.run_pieces(piece, _pieces(n)))
-    oc, p = dy.shape[1], dy.shape[2] * dy.shape[3]
-    db = np.empty(oc, dtype=dy.dtype)  # dy summed over n, oh, ow (the copy is thrown away)
-    _channel_major_loop(dy.reshape(n, oc, p), np.empty((oc, n * p), dy.dtype), db, 0)
+    (dW2,) = _sum_in_order(threads.run_pieces(piece, _pieces(n, W2.size * h * w)))
+    db = np.empty(dy.shape[1], dtype=dy.dtype)  # dy summed over n, oh, ow
+    _channel_sums_loop(dy.reshape(n, dy.shape[1], -1), db)
     return dW2, db, dx
 
 
