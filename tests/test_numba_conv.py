@@ -55,7 +55,7 @@ def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, m
                                 .astype(np.float32))
         out[numba_threads] = (y, dx, *(g.copy() for g in layer.grads.values()))
         # 4 pieces, forward and backward (Conv2D's backward builds each piece's col again);
-        # on threads, only the serial twins, never here.
+        # with 2 threads, only the serial twins, on the calling thread and a helper.
         serial = numba_threads == 2
         assert len(seen) == (8 if transpose else 12), seen
         assert all(loop.endswith("_serial") == serial for loop, _ in seen)

@@ -470,9 +470,10 @@ def maxpool_backward(dy, argmax, x_shape, pool, stride, pads):
 
 # Images per piece of a conv layer: the columns of 16 images of the zoo's 14x14x16 layer are
 # 1.8 MB, which stay in cache between im2col and the GEMMs that read them (whole batches of 128
-# were 1.4x slower per image). A layer with little work per image (1 input or output channel)
-# takes 32, 64, ... images per piece, enough for MIN_PIECE_MACS multiply-adds: handing a piece
-# to a thread and back costs tens of microseconds, more than such a layer's 16 images take.
+# were 1.4x slower per image). A layer with little work per image (the zoo's first conv and
+# its transposed convs) takes 32, 64, ... images per piece, enough for MIN_PIECE_MACS
+# multiply-adds: handing a piece to a thread and back costs tens of microseconds, more than
+# such a layer's 16 images take.
 # (Powers of two: a batch of 128 then splits into pieces that share out evenly over 2 or 4
 # threads.)
 PIECE, MIN_PIECE_MACS = 16, 4e6
@@ -493,7 +494,8 @@ def _times_transpose(a, b):
     """``a @ b.T`` for ``a`` (M, K) and ``b`` (N, K), as the transpose of ``b @ a.T`` when
     M < N: the same products, summed in another order. With K in the thousands and M, N in
     the tens to hundreds (dL/dW of the zoo's conv layers), OpenBLAS runs the product with more
-    rows 1.2-1.4x faster (benchmarks: conv 16->32's dL/dW of 16 images, 619 -> 426 us)."""
+    rows 1.2-1.4x faster (conv 16->32's dL/dW of 16 images, 619 -> 426 us, timed A B A B
+    in one process on the development VM)."""
     return (b @ a.T).T if a.shape[0] < b.shape[0] else a @ b.T
 
 
