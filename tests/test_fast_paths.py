@@ -219,16 +219,20 @@ def _pool_inputs(dtype):
 def _conv_inputs(dtype, transposed):
     rng = np.random.default_rng(3)
     # 37 images: two full pieces of 16 and a ragged one, on the Numba side
+    cases = [((37, 2, 7, 7), 2, "same"), ((5, 2, 6, 5), 1, "valid"),
+             ((20, 1, 8, 8), 2, "valid" if transposed else "same"),
+             ((19, 1, 9, 7), 1, "same")]  # a first layer: 1 channel (Numba: the direct loops)
+    if not transposed:  # uneven pads that keep the size: the direct loops' other offsets
+        cases += [((3, 1, 5, 8), 1, (2, 0, 0, 2)), ((2, 1, 4, 3), 1, (0, 2, 2, 0)),
+                  ((2, 1, 6, 6), 1, "valid")]  # 1 channel, stride 1, smaller: im2col
     return [(rng.standard_normal(s).astype(dtype), stride, padding, transposed)
-            for s, stride, padding in [((37, 2, 7, 7), 2, "same"), ((5, 2, 6, 5), 1, "valid"),
-                                       ((20, 1, 8, 8), 2, "valid" if transposed else "same"),
-                                       ((19, 1, 9, 7), 1, "same")]]  # a first layer: 1 channel
+            for s, stride, padding in cases]
 
 
 def _without_input_grad(dtype, transposed):
-    """The first input, and the 1-channel one (a first layer's), with input_grad False."""
+    """The first input, and the 1-channel ones (a first layer's), with input_grad False."""
     inputs = _conv_inputs(dtype, transposed)
-    return [*inputs, (*inputs[0], False), (*inputs[-1], False)]
+    return [*inputs, (*inputs[0], False), *((*a, False) for a in inputs if a[0].shape[1] == 1)]
 
 
 @dataclass

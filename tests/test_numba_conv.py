@@ -84,6 +84,42 @@ def test_light_layers_take_bigger_pieces_that_share_out_evenly():
     assert sizes(128, 0) == [16] * 8                   # no work given: PIECE
 
 
+@pytest.mark.parametrize("input_grad", [False, True])
+def test_a_one_channel_3x3_first_layer_goes_straight_from_the_images(input_grad, monkeypatch):
+    """Conv2D(1, OC, 3) with stride 1 and SAME padding (the zoo's first layer) takes the direct
+    loops, no im2col; its backward too when nobody reads dL/dx. A stride of 2 or dL/dx wanted
+    go through the columns. (That both give the reference's numbers is test_fast_paths.)"""
+    seen = []
+
+    def spy(name):
+        real = getattr(nc, name)
+
+        def loop(*args):
+            seen.append(name)
+            return real(*args)
+        monkeypatch.setattr(nc, name, loop)
+
+    for name in ("_conv1_3x3_forward_loop", "_conv1_3x3_weight_grad_loop", "_im2col_loop",
+                 "_im2col_serial", "_im2col_same1_loop", "_im2col_same1_serial"):
+        spy(name)
+    x = np.random.default_rng(10).random((37, 1, 9, 8)).astype(np.float32)
+    for stride in (1, 2):
+        layer = Conv2D(1, 4, 3, stride=stride, padding="same")
+        layer.input_grad = input_grad
+        seen.clear()
+        with backend.use_backend("numba"):
+            y = layer.forward(x)
+            layer.backward(np.ones_like(y))
+        direct = [n for n in seen if n.startswith("_conv1")]
+        columns = [n for n in seen if n.startswith("_im2col")]
+        if stride == 1:
+            assert direct[0] == "_conv1_3x3_forward_loop"
+            assert ("_conv1_3x3_weight_grad_loop" in direct) == (not input_grad)
+            assert bool(columns) == input_grad, seen  # the backward's columns, only for dL/dx
+        else:
+            assert not direct and columns, seen
+
+
 def test_numba_conv2d_keeps_its_input_not_its_columns():
     """On Numba, Conv2D keeps x (not col, 9 times x's size for a 3x3 kernel) for its backward,
     which builds each piece's col again; its gradients are the reference's (test_fast_paths)."""

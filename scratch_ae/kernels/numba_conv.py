@@ -32,7 +32,10 @@ How the loops differ from the reference's array code:
   order, so the numbers do not depend on the threads;
 * so a Conv2D keeps its input x for the backward, not ``col`` (9 times x for a 3x3 kernel):
   the backward builds each piece's columns again, in cache, which costs less than writing the
-  whole batch's columns to memory and reading them back.
+  whole batch's columns to memory and reading them back;
+* a 3x3 SAME Conv2D with one input channel and stride 1 (a first layer, on the images) skips
+  the columns altogether: direct loops compute its output and its dL/dW, dL/db from the images
+  (:func:`_conv1_3x3_forward_loop`; why, in the comment above it).
 """
 
 from __future__ import annotations
@@ -387,6 +390,107 @@ def _channel_sums_loop(x, sums):
         sums[c] = acc
 
 
+# A 3x3 "same" conv layer with ONE input channel and stride 1 (the zoo's first layer, on the
+# images themselves) is better off without im2col: its GEMM has only 9 rows to sum over, so it
+# spends its time writing and reading columns, not multiplying (27 GFLOP/s forward and 14 for
+# dL/dW on the development VM, where SGEMM reaches 80). The loops below compute the same sums
+# straight from the image, one (image, filter) plane at a time:
+#
+# * output t = r*W + q of offset (i, j) reads input t + (i - pt)*W + (j - pl): a fixed shift of
+#   the flat plane, as in the flat-shift im2col above. So each image is copied three times, once
+#   per kernel column j, into a plane with pt rows of zeros above and below it, and with the
+#   columns that offset j's shifted reads would wrap into (from the row before or after) set to
+#   0. Those are the padding of the reference's columns, 3 small planes an image instead of 9
+#   rows of col;
+# * then every output of a filter is the 9 products, summed in registers, in ONE long loop over
+#   t that vectorizes (the kernel is unrolled: a loop over rows of 28 would not, since LLVM's
+#   vector loop takes 32 at a time);
+# * dL/dW[o, i, j] and dL/db[o] are 10 dot products of the dy plane, summed in one pass, in the
+#   input's dtype on vector lanes, then added up over the images in float64.
+#
+# The sums run in another order than the GEMM's (within float rounding: tests/test_fast_paths.py).
+
+
+@njit(inline="always", cache=True, nogil=True)
+def _shifted_planes(xf, start, h, w, pt, pl, src):
+    """src[j] (flat, (H + 2)*W + 2): the plane ``xf[start : start + H*W]`` from offset pt*W + pl
+    on, zeros around it, and the columns that kernel column j's reads wrap into set to 0."""
+    for j in range(3):
+        dj = j - pl  # offset j reads input column q + dj for output column q
+        row = src[j]
+        for t in range(row.size):
+            row[t] = 0
+        c_lo, c_hi = max(0, dj), min(w, w + dj)  # columns outside are only read by wrapping
+        for r in range(h):
+            d, s = np.uint64(pt * w + pl + r * w), np.uint64(start + r * w)
+            for c in range(c_lo, c_hi):
+                row[d + np.uint64(c)] = xf[s + np.uint64(c)]
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _conv1_3x3_forward_loop(x, W2, b, y, pt, pl):
+    """y (m, OC, H, W) = the 3x3 stride-1 "same" convolution of the 1-channel images x
+    (m, 1, H, W) with the filters W2 (OC, 9), plus b."""
+    n_img, _, h, w = x.shape
+    oc, p = y.shape[1], h * w
+    src = np.empty((3, (h + 2) * w + 2), dtype=x.dtype)
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    one, w1, w2 = np.uint64(1), np.uint64(w), np.uint64(2 * w)
+    for n in range(n_img):
+        _shifted_planes(xf, n * p, h, w, pt, pl, src)
+        s0, s1, s2 = src[0], src[1], src[2]
+        for o in range(oc):
+            k0, k1, k2, k3, k4, k5, k6, k7, k8 = W2[o, 0], W2[o, 1], W2[o, 2], W2[o, 3], \
+                W2[o, 4], W2[o, 5], W2[o, 6], W2[o, 7], W2[o, 8]
+            bo, out = b[o], np.uint64((n * oc + o) * p)
+            for t in range(p):
+                u = np.uint64(t)
+                v = k0 * s0[u] + k1 * s1[u + one] + k2 * s2[u + one + one]
+                v += k3 * s0[u + w1] + k4 * s1[u + w1 + one] + k5 * s2[u + w1 + one + one]
+                v += k6 * s0[u + w2] + k7 * s1[u + w2 + one] + k8 * s2[u + w2 + one + one]
+                yf[out + u] = v + bo
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "reassoc"})
+def _conv1_3x3_weight_grad_loop(dy, x, pt, pl, dW, db):
+    """Adds dL/dW2 (OC, 9) and dL/db (OC,) of the images into the float64 ``dW``, ``db``."""
+    n_img, _, h, w = x.shape
+    oc, p = dy.shape[1], h * w
+    src = np.empty((3, (h + 2) * w + 2), dtype=x.dtype)
+    xf, gf = x.reshape(-1), dy.reshape(-1)
+    one, w1, w2 = np.uint64(1), np.uint64(w), np.uint64(2 * w)
+    zero = dy.dtype.type(0)
+    for n in range(n_img):
+        _shifted_planes(xf, n * p, h, w, pt, pl, src)
+        s0, s1, s2 = src[0], src[1], src[2]
+        for o in range(oc):
+            g = np.uint64((n * oc + o) * p)
+            a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = total = zero
+            for t in range(p):
+                u = np.uint64(t)
+                v = gf[g + u]
+                total += v
+                a0 += v * s0[u]
+                a1 += v * s1[u + one]
+                a2 += v * s2[u + one + one]
+                a3 += v * s0[u + w1]
+                a4 += v * s1[u + w1 + one]
+                a5 += v * s2[u + w1 + one + one]
+                a6 += v * s0[u + w2]
+                a7 += v * s1[u + w2 + one]
+                a8 += v * s2[u + w2 + one + one]
+            dW[o, 0] += a0
+            dW[o, 1] += a1
+            dW[o, 2] += a2
+            dW[o, 3] += a3
+            dW[o, 4] += a4
+            dW[o, 5] += a5
+            dW[o, 6] += a6
+            dW[o, 7] += a7
+            dW[o, 8] += a8
+            db[o] += total
+
+
 # --------------------------------------------------------------------------------------------
 # the fast paths (each takes the arguments of the reference code it replaces)
 
@@ -508,6 +612,13 @@ def _columns(x, s, kernel, stride, pads, rows):
     return col
 
 
+def _direct(x, kernel, stride, out_hw) -> bool:
+    """Whether a Conv2D takes the direct loops: 1 input channel, a 3x3 kernel, stride 1 and an
+    output the size of the input (SAME padding)."""
+    return (x.shape[1] == 1 and tuple(kernel) == (3, 3) and tuple(stride) == (1, 1)
+            and tuple(out_hw) == tuple(x.shape[2:]))
+
+
 def conv2d_forward(x, W2, b, kernel, stride, pads):
     """``Conv2D.forward``'s ``y = W2 @ im2col(x) + b``, as images, a piece at a time.
 
@@ -522,6 +633,11 @@ def conv2d_forward(x, W2, b, kernel, stride, pads):
     x = np.ascontiguousarray(x)
     y = np.empty((n, W2.shape[0], oh, ow), dtype=x.dtype)
     b = np.ascontiguousarray(b, dtype=x.dtype)
+    if _direct(x, kernel, stride, (oh, ow)):  # one input channel: no columns
+        W2, (pt, _, pl, _) = np.ascontiguousarray(W2), pads
+        threads.run_pieces(lambda s: _conv1_3x3_forward_loop(x[s], W2, b, y[s], pt, pl),
+                           _pieces(n, W2.size * p))
+        return y
 
     def piece(s):
         m = s.stop - s.start
@@ -539,6 +655,16 @@ def conv2d_backward(dy, x, W2, kernel, stride, pads, need_dx):
     p = dy.shape[2] * dy.shape[3]
     dy, x = np.ascontiguousarray(dy), np.ascontiguousarray(x)
     dx = np.empty(x.shape, dtype=dy.dtype) if need_dx else None
+    if not need_dx and _direct(x, kernel, stride, dy.shape[2:]):  # a first layer: no columns
+        (pt, _, pl, _) = pads
+
+        def direct(s):
+            dW, db = np.zeros(W2.shape), np.zeros(oc)  # float64 sums over the piece
+            _conv1_3x3_weight_grad_loop(dy[s], x[s], pt, pl, dW, db)
+            return dW, db
+
+        dW, db = _sum_in_order(threads.run_pieces(direct, _pieces(n, W2.size * p)))
+        return dW.astype(dy.dtype), db.astype(dy.dtype), None
 
     def piece(s):
         m = s.stop - s.start
@@ -630,6 +756,8 @@ def warmup() -> None:
         W2, b = np.ones((3, 2 * 9), dtype), np.zeros(3, dtype)  # Conv2D(2, 3, 3)
         y = conv2d_forward(x, W2, b, *args)
         conv2d_backward(y, x, W2, *args, True)
+        x1, W1 = x[:, :1].copy(), np.ones((3, 9), dtype)  # Conv2D(1, 3, 3): the direct loops
+        conv2d_backward(conv2d_forward(x1, W1, b, *same1), x1, W1, *same1, False)
         W2t = np.ones((2, 3 * 9), dtype)  # Conv2DTranspose(2, 3, 3): 5x5 -> 9x9
         x2, y = conv2d_transpose_forward(x, W2t, b, *args, (2, 3, 9, 9))
         conv2d_transpose_backward(y, x2, W2t, x.shape, *args, True)
