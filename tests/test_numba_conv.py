@@ -67,6 +67,18 @@ def test_pieces_on_threads_give_the_same_bits_with_the_serial_loops(transpose, m
         assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
+@pytest.mark.parametrize("name", ["_im2col", "_col2im", "_im2col_same1", "_col2im_same1"])
+def test_the_serial_twins_have_a_cache_of_their_own(name):
+    """Numba's disk cache keys a function on its name, first line and bytecode, not on its
+    compile flags: a twin compiled from the parallel loop's own function loaded the parallel
+    machine code from the cache, and each piece's thread ran a thread pool of its own. The
+    twins are compiled without ``parallel`` and filed under their own names."""
+    loop, twin = getattr(nc, name + "_loop"), getattr(nc, name + "_serial")
+    assert loop.targetoptions.get("parallel") and not twin.targetoptions.get("parallel")
+    assert twin.py_func.__code__ is loop.py_func.__code__  # the same loop, line for line
+    assert twin._cache._cache_file._index_path != loop._cache._cache_file._index_path
+
+
 def test_light_layers_take_bigger_pieces_that_share_out_evenly():
     """16 images a piece, or 32, 64, ... for a layer with few multiply-adds per image (the
     zoo's first conv and its transposed convs), decided by the layer and the batch alone."""

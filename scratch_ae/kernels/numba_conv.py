@@ -40,6 +40,8 @@ How the loops differ from the reference's array code:
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 from numba import njit, prange
 
@@ -208,13 +210,32 @@ def _col2im_same1_loop(col, dx, kh, kw, pt, pl, oh, ow):
                     df[d + np.uint64(t)] += cf[src + np.uint64(t)]
 
 
-# The same two loops compiled without threads (prange is range then), for the conv layers'
+# The same loops compiled without threads (prange is range then), for the conv layers'
 # pieces when run_pieces already runs them on several threads: a thread pool inside a thread
 # pool would only oversubscribe the cores. nogil: the pieces' threads run them side by side.
-_im2col_serial = njit(cache=True, nogil=True)(_im2col_loop.py_func)
-_col2im_serial = njit(cache=True, nogil=True)(_col2im_loop.py_func)
-_im2col_same1_serial = njit(cache=True, nogil=True)(_im2col_same1_loop.py_func)
-_col2im_same1_serial = njit(cache=True, nogil=True)(_col2im_same1_loop.py_func)
+
+
+def _serial_twin(loop):
+    """``loop``'s Python code compiled without ``parallel``, under a name of its own.
+
+    The name matters: Numba's disk cache files a function under its module, name and first
+    line, and its index keys on the signature, the CPU and the bytecode -- not on the compile
+    flags. A twin of the same function (``njit(loop.py_func)``) therefore loaded the parallel
+    loop's machine code from the cache, and every piece's "serial" loop ran Numba's thread pool
+    inside run_pieces' threads (tests/test_numba_conv.py checks the twins' cache files).
+    """
+    f = loop.py_func
+    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_serial",
+                              f.__defaults__, f.__closure__)
+    twin.__qualname__ = f.__qualname__ + "_serial"
+    twin.__doc__ = f"{f.__name__}, compiled without threads (see _serial_twin)."
+    return njit(cache=True, nogil=True)(twin)
+
+
+_im2col_serial = _serial_twin(_im2col_loop)
+_col2im_serial = _serial_twin(_col2im_loop)
+_im2col_same1_serial = _serial_twin(_im2col_same1_loop)
+_col2im_same1_serial = _serial_twin(_col2im_same1_loop)
 
 
 @njit(parallel=True, cache=True, nogil=True)
