@@ -148,11 +148,16 @@ def _col2im_loop(col, dx, kh, kw, sh, sw, pt, pl, oh, ow):
 @njit(inline="always", cache=True, nogil=True)
 def _zero_padding_columns(cf, row, ylo, yhi, lo, hi, ow):
     """Set to 0 the entries of a ``col`` row whose output column q is outside [lo, hi), for the
-    output rows [ylo, yhi): the padding columns of one (plane, offset)."""
-    for y in range(ylo, yhi):
-        for q in range(lo):
+    output rows [ylo, yhi): the padding columns of one (plane, offset).
+
+    Column by column: a 3x3 kernel has at most one padding column per offset, so this is one
+    loop of OH stores, not OH loops of one store each (conv 32->64 on 7x7 planes, backward:
+    1.1-1.15x the whole layer, timed A B in one process on the development VM)."""
+    for q in range(lo):
+        for y in range(ylo, yhi):
             cf[np.uint64(row + y * ow + q)] = 0
-        for q in range(hi, ow):
+    for q in range(hi, ow):
+        for y in range(ylo, yhi):
             cf[np.uint64(row + y * ow + q)] = 0
 
 
