@@ -152,7 +152,7 @@ def _zero_padding_columns(cf, row, ylo, yhi, lo, hi, ow):
 
     Column by column: a 3x3 kernel has at most one padding column per offset, so this is one
     loop of OH stores, not OH loops of one store each (conv 32->64 on 7x7 planes, backward:
-    1.1-1.15x the whole layer, timed A B in one process on the development VM)."""
+    1.07-1.18x the whole layer, timed A B in one process on the development VM)."""
     for q in range(lo):
         for y in range(ylo, yhi):
             cf[np.uint64(row + y * ow + q)] = 0
