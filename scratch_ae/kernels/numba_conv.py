@@ -424,9 +424,9 @@ def _channel_sums_loop(x, sums):
 #
 # * output t = r*W + q of offset (i, j) reads input t + (i - pt)*W + (j - pl): a fixed shift of
 #   the flat plane, as in the flat-shift im2col above. So each image is copied three times, once
-#   per kernel column j, into a plane with pt rows of zeros above and below it, and with the
-#   columns that offset j's shifted reads would wrap into (from the row before or after) set to
-#   0. Those are the padding of the reference's columns, 3 small planes an image instead of 9
+#   per kernel column j, into a plane with pt rows of zeros above it and 2 - pt below, and with
+#   the columns that offset j's shifted reads would wrap into (from the row before or after) set
+#   to 0. Those are the padding of the reference's columns, 3 small planes an image instead of 9
 #   rows of col;
 # * then every output of a filter is the 9 products, summed in registers, in ONE long loop over
 #   t that vectorizes (the kernel is unrolled: a loop over rows of 28 would not, since LLVM's
